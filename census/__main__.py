@@ -1,0 +1,5 @@
+"""`python -m census` runs the CLI."""
+
+from census.cli import main
+
+main()
