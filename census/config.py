@@ -78,10 +78,15 @@ class ProbeSettings:
     step_deadline: float = 10.0
     #: Total deadline for one whole target, seconds.
     target_deadline: float = 60.0
-    #: Bytes read off the wire per response (compressed); more is truncated -> body_too_large.
+    #: Bytes read off the wire per list page (compressed); more is truncated -> body_too_large.
     max_wire_bytes: int = 1 << 20
-    #: Bytes kept after decompression per response (gzip/deflate/br inflated in bounded steps).
+    #: Bytes kept after decompression per list page (gzip/deflate/br inflated in bounded steps).
     max_decoded_bytes: int = 2 << 20
+    #: Wire and decoded cap for every other answer (handshakes, metadata, CORS): they are small,
+    #: and thousands of concurrent probes must not each hold megabytes of a hostile body.
+    max_answer_bytes: int = 256 << 10
+    #: Total bytes of response headers accepted (aiohttp caps each line at 8 KiB only).
+    max_header_bytes: int = 32 << 10
     #: Bytes of each body stored in evidence (bodies used for inventory are kept whole up to the
     #: decoded cap; other steps need only a prefix).
     max_evidence_body: int = 16 << 10
@@ -103,6 +108,9 @@ class ProbeSettings:
     sse_endpoint_wait: float = 5.0
     #: Hosts (and their subdomains) whose operators opted out: never contacted.
     optout_hosts: frozenset[str] = frozenset()
+    #: Seconds an idle connection is kept for reuse: long enough for one probe's back-to-back
+    #: requests, short enough that thousands of finished probes hold no TLS buffers.
+    keepalive_timeout: float = 2.0
     #: Connection pool: total and per-host simultaneous connections.
     pool_limit: int = 512
-    pool_limit_per_host: int = 4
+    pool_limit_per_host: int = 16

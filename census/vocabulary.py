@@ -133,6 +133,13 @@ class Finding(StrEnum):
     EXFILTRATION_HINT = "exfiltration_hint"
     OVERSIZED_DEFINITION = "oversized_definition"
     RUG_PULL = "rug_pull"
+    # Run-to-run changes of one endpoint (census.findings.rugpull) and registry identity
+    # (census.findings.tier).
+    SERVER_IDENTITY_CHANGED = "server_identity_changed"
+    PROTOCOL_DOWNGRADE = "protocol_downgrade"
+    AUTH_DOWNGRADE = "auth_downgrade"
+    TLS_DOWNGRADE = "tls_downgrade"
+    IMPERSONATION = "impersonation"
 
 
 #: Every observation column, in export order, as named by the vocabulary contract.

@@ -20,6 +20,7 @@ from sqlalchemy import (
     DateTime,
     Double,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     Text,
@@ -35,6 +36,8 @@ __all__ = [
     "NAMING_CONVENTION",
     "Base",
     "CrawlRun",
+    "CrawlSchedule",
+    "CrawlShard",
     "Endpoint",
     "EvidenceRow",
     "Listing",
@@ -167,6 +170,35 @@ class CrawlRun(Base):
     finished_at: Mapped[datetime | None] = mapped_column(TZ)
 
 
+class CrawlShard(Base):
+    """A unit of crawl work: the endpoints of one host (or several small hosts), one queue job."""
+
+    __tablename__ = "crawl_shards"
+    __table_args__ = (CheckConstraint("state IN ('queued', 'done')", name="state"),)
+
+    run_id: Mapped[int] = mapped_column(
+        ForeignKey("crawl_runs.id", ondelete="CASCADE"), primary_key=True
+    )
+    shard_no: Mapped[int] = mapped_column(Integer, primary_key=True)
+    host_key: Mapped[str] = mapped_column(Text)
+    endpoint_ids: Mapped[list[int]] = mapped_column(ARRAY(BigInteger))
+    state: Mapped[str] = mapped_column(Text, server_default="queued")
+    attempts: Mapped[int] = mapped_column(Integer, server_default="0")
+    finished_at: Mapped[datetime | None] = mapped_column(TZ)
+
+
+class CrawlSchedule(Base):
+    """A recurring crawl: a cron expression and the crawl request it starts."""
+
+    __tablename__ = "crawl_schedules"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cron: Mapped[str] = mapped_column(Text)
+    config: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
+    enabled: Mapped[bool] = mapped_column(Boolean, server_default="true")
+    created_at: Mapped[datetime] = mapped_column(TZ, server_default=func.now())
+
+
 class ObservationRow(Base):
     """One endpoint in one run: a typed column for every column of the vocabulary."""
 
@@ -177,6 +209,7 @@ class ObservationRow(Base):
             for column, values in CLOSED_COLUMNS.items()
         ),
         CheckConstraint(_subset_check("findings", Finding), name="findings"),
+        Index("ix_observations_run_id_status", "run_id", "status"),
         # A healthy endpoint has no failure reason (the vocabulary's rule).
         CheckConstraint("status <> 'healthy' OR failure_reason IS NULL", name="healthy_no_reason"),
         {"postgresql_partition_by": "LIST (run_id)"},

@@ -1,0 +1,371 @@
+"""Runs: create one from the endpoint set, shard it, enqueue the shards, work them, resume.
+
+``start_run`` writes the run, its partitions and its shards in one transaction, then defers one
+procrastinate job per shard (a queueing lock per shard keeps a resumed run from queueing a shard
+twice).  ``work`` runs a worker in this process — with a sweeper that hands the shards of stalled
+workers (killed, partitioned away) back to the queue — until the run is complete, or forever when
+no run is given (``census worker``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+import anyio
+import procrastinate
+import psycopg
+import sqlalchemy as sa
+from procrastinate import exceptions as pexc
+from sqlalchemy.engine import Engine
+
+from census.crawl.settings import CrawlSettings
+from census.crawl.shards import plan_shards
+from census.crawl.worker import CRAWL_QUEUE, PROBE_SHARD, WorkerRuntime, make_app
+from census.errors import UsageError
+from census.store.engine import make_engine
+from census.store.observations import libpq_url
+from census.store.runs import create_run
+
+__all__ = [
+    "CrawlRequest",
+    "RunProgress",
+    "add_schedule",
+    "progress",
+    "resume_run",
+    "start_run",
+    "start_scheduled",
+    "work",
+]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class CrawlRequest:
+    """What a run probes and how; stored as the run's configuration."""
+
+    allow_private: bool = False
+    hosts_file: str | None = None
+    ca_bundle: str | None = None
+    optout_hosts: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()  # only endpoints listed by these sources (all when empty)
+    testbed: str | None = None
+    crawl: CrawlSettings = field(default_factory=CrawlSettings)
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> CrawlRequest:
+        probe = config.get("probe", {})
+        known = set(CrawlSettings.__dataclass_fields__)
+        return cls(
+            allow_private=bool(probe.get("allow_private", False)),
+            hosts_file=probe.get("hosts_file"),
+            ca_bundle=probe.get("ca_bundle"),
+            optout_hosts=tuple(probe.get("optout_hosts", ())),
+            sources=tuple(config.get("sources", ())),
+            testbed=config.get("testbed"),
+            crawl=CrawlSettings(**{k: v for k, v in config.get("crawl", {}).items() if k in known}),
+        )
+
+    def config(self) -> dict[str, Any]:
+        return {
+            "probe": {
+                "allow_private": self.allow_private,
+                "hosts_file": self.hosts_file,
+                "ca_bundle": self.ca_bundle,
+                "optout_hosts": sorted(self.optout_hosts),
+            },
+            "sources": list(self.sources),
+            "testbed": self.testbed,
+            "crawl": asdict(self.crawl),
+        }
+
+
+def _endpoints(conn: sa.Connection, sources: tuple[str, ...]) -> list[tuple[int, str]]:
+    if sources:
+        rows = conn.execute(
+            sa.text(
+                "SELECT DISTINCT e.id, e.host FROM endpoints e"
+                " JOIN listings l ON l.endpoint_id = e.id JOIN sources s ON s.id = l.source_id"
+                " WHERE e.still_listed AND s.name = ANY(:sources) ORDER BY e.id"
+            ),
+            {"sources": list(sources)},
+        )
+    else:
+        rows = conn.execute(
+            sa.text("SELECT id, host FROM endpoints WHERE still_listed ORDER BY id")
+        )
+    return [(int(r[0]), str(r[1])) for r in rows]
+
+
+async def start_run(engine: Engine, app: procrastinate.App, request: CrawlRequest) -> int:
+    """Create a run over the current endpoint set and queue its shards; returns the run id."""
+    with engine.begin() as conn:
+        endpoints = _endpoints(conn, request.sources)
+        if not endpoints:
+            raise UsageError(
+                "there are no endpoints to crawl: run `census discover` first (or name a"
+                " --seed-file / --testbed)"
+            )
+        shards = plan_shards(endpoints, request.crawl.shard_size)
+        run_id = create_run(conn, request.config(), endpoint_total=len(endpoints))
+        conn.execute(
+            sa.text(
+                "INSERT INTO crawl_shards (run_id, shard_no, host_key, endpoint_ids)"
+                " VALUES (:run, :no, :host, :ids)"
+            ),
+            [
+                {"run": run_id, "no": s.shard_no, "host": s.host_key, "ids": list(s.endpoint_ids)}
+                for s in shards
+            ],
+        )
+    await _defer(app, run_id, [s.shard_no for s in shards])
+    return run_id
+
+
+async def _defer(app: procrastinate.App, run_id: int, shard_nos: list[int]) -> int:
+    task = app.tasks[PROBE_SHARD]
+    queued = 0
+    for shard_no in shard_nos:
+        try:
+            await task.configure(queueing_lock=f"run{run_id}-shard{shard_no}").defer_async(
+                run_id=run_id, shard_no=shard_no
+            )
+            queued += 1
+        except pexc.AlreadyEnqueued:
+            pass  # the shard is already waiting in the queue
+    return queued
+
+
+async def resume_run(engine: Engine, app: procrastinate.App, run_id: int) -> int:
+    """Queue again every shard of the run that is not done; returns how many were queued."""
+    with engine.begin() as conn:
+        status = conn.execute(
+            sa.text("SELECT status FROM crawl_runs WHERE id = :id"), {"id": run_id}
+        ).scalar_one_or_none()
+        if status is None:
+            raise UsageError(f"there is no run {run_id}")
+        if status == "complete":
+            return 0
+        conn.execute(
+            sa.text("UPDATE crawl_runs SET status = 'running' WHERE id = :id"), {"id": run_id}
+        )
+        pending = list(
+            conn.execute(
+                sa.text(
+                    "SELECT shard_no FROM crawl_shards WHERE run_id = :id AND state <> 'done'"
+                    " ORDER BY shard_no"
+                ),
+                {"id": run_id},
+            ).scalars()
+        )
+    return await _defer(app, run_id, pending)
+
+
+@dataclass(frozen=True, slots=True)
+class RunProgress:
+    run_id: int
+    status: str
+    total: int
+    done: int
+    by_status: dict[str, int]
+    shards_total: int
+    shards_done: int
+
+
+def progress(engine: Engine, run_id: int) -> RunProgress:
+    with engine.connect() as conn:
+        run = conn.execute(
+            sa.text("SELECT status, endpoint_total FROM crawl_runs WHERE id = :id"),
+            {"id": run_id},
+        ).one()
+        by_status = {
+            str(s): int(n)
+            for s, n in conn.execute(
+                sa.text(
+                    "SELECT status, count(*) FROM observations WHERE run_id = :id GROUP BY status"
+                ),
+                {"id": run_id},
+            )
+        }
+        shards = conn.execute(
+            sa.text(
+                "SELECT count(*), count(*) FILTER (WHERE state = 'done') FROM crawl_shards"
+                " WHERE run_id = :id"
+            ),
+            {"id": run_id},
+        ).one()
+    return RunProgress(
+        run_id,
+        str(run[0]),
+        int(run[1]),
+        sum(by_status.values()),
+        by_status,
+        int(shards[0]),
+        int(shards[1]),
+    )
+
+
+def _schedules(database_url: str) -> list[tuple[int, str]]:
+    engine = make_engine(database_url, pool_size=1)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(
+                sa.text("SELECT id, cron FROM crawl_schedules WHERE enabled ORDER BY id")
+            )
+            return [(int(r[0]), str(r[1])) for r in rows]
+    finally:
+        engine.dispose()
+
+
+def add_schedule(
+    engine: Engine, cron: str, discovery: dict[str, Any], request: CrawlRequest
+) -> int:
+    """Register a recurring crawl; workers started afterwards run it."""
+    from croniter import croniter
+
+    if not croniter.is_valid(cron):
+        raise UsageError(f"not a valid cron expression: {cron!r}")
+    config = {"discovery": discovery, "request": request.config()}
+    with engine.begin() as conn:
+        return int(
+            conn.execute(
+                sa.text(
+                    "INSERT INTO crawl_schedules (cron, config)"
+                    " VALUES (:cron, CAST(:config AS jsonb)) RETURNING id"
+                ),
+                {"cron": cron, "config": json.dumps(config)},
+            ).scalar_one()
+        )
+
+
+async def start_scheduled(
+    database_url: str, app: procrastinate.App, schedule_id: int, user_agent: str
+) -> int:
+    """One tick of a schedule: discover what it names, then start a run (workers crawl it)."""
+    from census.crawl.pipeline import DiscoverySpec, run_discovery
+
+    engine = make_engine(database_url, pool_size=1)
+    try:
+        with engine.connect() as conn:
+            config = conn.execute(
+                sa.text("SELECT config FROM crawl_schedules WHERE id = :id"), {"id": schedule_id}
+            ).scalar_one()
+        spec = DiscoverySpec.from_config(config.get("discovery", {}))
+        # Discovery stores with blocking calls: give it a thread (and loop) of its own so it
+        # never stalls the worker's loop while another job holds a lock it waits for.
+        found = await anyio.to_thread.run_sync(
+            lambda: anyio.run(run_discovery, engine, spec, user_agent)
+        )
+        request = CrawlRequest.from_config(config.get("request", {}))
+        request = replace(
+            request,
+            sources=found.source_names or request.sources,
+            optout_hosts=tuple(sorted(set(request.optout_hosts) | found.optout_hosts)),
+        )
+        return await start_run(engine, app, request)
+    finally:
+        engine.dispose()
+
+
+async def _sweep_stalled(app: procrastinate.App, crawl: CrawlSettings) -> None:
+    """Hand the jobs of workers that stopped sending heartbeats back to the queue."""
+    while True:
+        await anyio.sleep(crawl.stall_check_interval)
+        try:
+            stalled = await app.job_manager.get_stalled_jobs(
+                queue=CRAWL_QUEUE, seconds_since_heartbeat=crawl.stalled_worker_timeout
+            )
+            for job in stalled:
+                log.warning("retrying stalled shard job %s %s", job.id, job.task_kwargs)
+                await app.job_manager.retry_job(job)
+        except (psycopg.Error, pexc.ConnectorException) as exc:  # DB restarting: next round
+            log.warning("stalled-job sweep failed: %s", exc)
+
+
+async def work(
+    database_url: str,
+    crawl: CrawlSettings,
+    user_agent: str,
+    *,
+    until_run: int | None = None,
+    engine: Engine | None = None,
+    on_progress: Callable[[RunProgress], None] | None = None,
+    progress_interval: float = 1.0,
+    install_signal_handlers: bool = True,
+) -> RunProgress | None:
+    """Run a worker: until ``until_run`` is complete, or until stopped (SIGINT/SIGTERM)."""
+    conninfo = libpq_url(database_url)
+    app = make_app(conninfo, pool_size=crawl.worker_jobs + 2, schedules=_schedules(database_url))
+    runtime = WorkerRuntime(
+        database_url=database_url, conninfo=conninfo, crawl=crawl, user_agent=user_agent
+    )
+    last: RunProgress | None = None
+    stop = anyio.Event()
+
+    async with app.open_async(), anyio.create_task_group() as tg:
+
+        async def worker() -> None:
+            await app.run_worker_async(
+                queues=[CRAWL_QUEUE],
+                concurrency=crawl.worker_jobs,
+                wait=True,
+                additional_context={"census": runtime},
+                install_signal_handlers=False,
+                update_heartbeat_interval=crawl.heartbeat_interval,
+                stalled_worker_timeout=crawl.stalled_worker_timeout,
+                shutdown_graceful_timeout=crawl.shutdown_grace,
+                listen_notify=True,
+                fetch_job_polling_interval=1.0,
+                delete_jobs="successful",
+            )
+            stop.set()
+
+        async def signals() -> None:
+            with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as received:
+                async for _ in received:
+                    log.warning("stopping: letting running shards flush, then exiting")
+                    stop.set()
+                    return
+
+        async def watch() -> None:
+            nonlocal last
+            assert engine is not None and until_run is not None
+            while True:
+                last = await anyio.to_thread.run_sync(progress, engine, until_run)
+                if on_progress is not None:
+                    on_progress(last)
+                if last.status in ("complete", "failed"):
+                    stop.set()
+                    return
+                with anyio.move_on_after(progress_interval):
+                    await stop.wait()
+                if stop.is_set():
+                    return
+
+        tg.start_soon(worker)
+        tg.start_soon(_sweep_stalled, app, crawl)
+        if install_signal_handlers:
+            tg.start_soon(signals)
+        if until_run is not None:
+            tg.start_soon(watch)
+        await stop.wait()
+        tg.cancel_scope.cancel()
+
+    if until_run is not None and engine is not None:
+        last = progress(engine, until_run)
+        if last.status != "complete":
+            with engine.begin() as conn:
+                conn.execute(
+                    sa.text(
+                        "UPDATE crawl_runs SET status = 'stopped' WHERE id = :id"
+                        " AND status <> 'complete'"
+                    ),
+                    {"id": until_run},
+                )
+            last = progress(engine, until_run)
+    return last

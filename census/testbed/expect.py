@@ -1,0 +1,220 @@
+"""Ground truth: the manifest row a correct census must report for one endpoint.
+
+The rules are the vocabulary's (``shared/docs/vocabulary.md``) plus the testbed's own decisions for
+cases it does not settle, written down in ``census/testbed/RULES.md``.  Empty string = "not
+determinable"; ``*`` = not checked (depends on the prober's own caps).
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from census.testbed.model import MODERN_VERSION, Endpoint, Profile
+
+__all__ = ["MANIFEST_COLUMNS", "expected_row"]
+
+#: The manifest's columns: the vocabulary's names, then the profile's name.
+MANIFEST_COLUMNS: tuple[str, ...] = (
+    "url",
+    "status",
+    "failure_reason",
+    "era",
+    "transport",
+    "protocol_version",
+    "session",
+    "server_name",
+    "server_version",
+    "auth_class",
+    "oauth_issuer",
+    "oauth_dcr",
+    "oauth_cimd",
+    "oauth_pkce_s256",
+    "cors_class",
+    "origin_validated",
+    "rate_limit_class",
+    "tool_count",
+    "resource_count",
+    "prompt_count",
+    "tls",
+    "findings",
+    "profile",
+)
+
+_HTTP_ONLY = {
+    # behaviour: (status, failure_reason)
+    "http_5xx": ("http_error", "http_5xx"),
+    "always_429": ("http_error", "http_429"),
+    "http_404": ("not_mcp", "http_404"),
+    "html_login": ("not_mcp", "not_json"),
+    "json_api": ("not_mcp", "not_jsonrpc"),
+    "no_sse_405": ("not_mcp", "http_4xx"),
+    "host_421": ("not_mcp", "http_4xx"),
+    "redirect_private": ("not_mcp", "private_address"),
+    "redirect_cross_origin": ("not_mcp", "redirect_refused"),
+    "redirect_loop": ("not_mcp", "redirect_refused"),
+    "gzip_bomb": ("not_mcp", "body_too_large"),
+    "endless_body": ("not_mcp", "body_too_large"),
+    "endless_sse": ("not_mcp", "timeout"),
+    "slow_drip": ("not_mcp", "timeout"),
+    "huge_headers": ("not_mcp", "protocol_error"),
+}
+_NO_ANSWER = {
+    "refused": "connect_refused",
+    "blackhole": "timeout",
+    "connect_timeout": "connect_timeout",
+    "reset": "connection_reset",
+    "dns": "dns_error",
+    "tls_handshake_fail": "tls_error",
+    "tls_invalid": "tls_error",
+}
+_SKIPPED = {"private_address", "opted_out", "invalid_url"}
+_DEGRADED = {
+    "list_error": "list_failed",
+    "session_broken": "list_failed",
+    "huge_json": "body_too_large",
+    "deep_json": "protocol_error",
+    "invalid_utf8": "protocol_error",
+    "endless_cursor": "list_failed",
+    "cursor_loop": "list_failed",
+}
+_SECRET_WORDS = ("key", "token", "secret", "password", "auth", "sig")
+
+
+def _tls(p: Profile) -> str:
+    return "none" if p.tls == "plain" else "valid"
+
+
+def _bool(value: bool) -> str:
+    return "true" if value else "false"
+
+
+def _rate(p: Profile) -> str:
+    if p.rate in ("enforced", "always_429"):
+        return "enforced"
+    if p.rate == "none":
+        return "none_observed"
+    return "advertised"
+
+
+def _cors(p: Profile) -> str:
+    return "none" if p.cors in ("none", "refused") else p.cors
+
+
+def _secret_in_url(url: str) -> bool:
+    query = urlsplit(url).query.lower()
+    return any(word in part.split("=")[0] for part in query.split("&") for word in _SECRET_WORDS)
+
+
+def _auth_class(p: Profile) -> str:
+    if p.auth == "none":
+        return "none"
+    if p.auth in ("oauth", "oauth_wellknown"):
+        return "oauth"
+    if p.auth.startswith("oauth_"):
+        return "oauth_partial"
+    if p.auth == "bearer":
+        return "bearer"
+    if p.auth.startswith("api_key"):
+        return "api_key"
+    return "other_auth"
+
+
+def oauth_issuer(ep: Endpoint) -> str:
+    """The issuer URL of an endpoint's authorization server (path-inserted tenant)."""
+    port = urlsplit(ep.url).port
+    origin = f"{ep.scheme}://{ep.host}" + (f":{port}" if port else "")
+    return f"{origin}/oauth/t{ep.index}"
+
+
+def _oauth_details(ep: Endpoint, row: dict[str, str]) -> None:
+    p = ep.profile
+    if p.auth in ("oauth", "oauth_wellknown"):
+        row["oauth_issuer"] = oauth_issuer(ep)
+    elif p.auth == "oauth_issuer_mismatch":
+        # The census reports the issuer the metadata claims (the mismatch is the breakage).
+        row["oauth_issuer"] = oauth_issuer(ep) + "-other"
+    else:
+        return
+    row["oauth_dcr"] = _bool(p.oauth_dcr)
+    row["oauth_cimd"] = _bool(p.oauth_cimd)
+    row["oauth_pkce_s256"] = _bool(p.oauth_pkce)
+
+
+def _findings(ep: Endpoint, row: dict[str, str]) -> str:
+    codes: list[str] = []
+    answered = row["status"] not in ("unreachable", "skipped")
+    if _secret_in_url(ep.url):
+        codes.append("secret_in_url")
+    if answered and row["tls"] == "none":
+        codes.append("plain_http")
+    if row["tls"] == "invalid":
+        codes.append("tls_invalid")
+    if row["tool_count"] not in ("", "*") and int(row["tool_count"]) > 30:
+        codes.append("many_tools")
+    if row["origin_validated"] == "false":
+        codes.append("origin_not_validated")
+    if row["cors_class"] in ("wildcard", "reflect", "reflect_credentials"):
+        codes.append("cors_open")
+    if ep.profile.behaviour == "nul_ansi":
+        codes.append("ansi_escape")
+    return ";".join(sorted(codes))
+
+
+def expected_row(ep: Endpoint) -> dict[str, str]:
+    """The manifest row for one endpoint (see RULES.md for the reasoning)."""
+    p = ep.profile
+    row = dict.fromkeys(MANIFEST_COLUMNS, "")
+    row["url"] = ep.url
+    row["profile"] = p.name
+    b = p.behaviour
+    if b in _SKIPPED:
+        row["status"], row["failure_reason"] = "skipped", b
+    elif b in _NO_ANSWER:
+        row["status"], row["failure_reason"] = "unreachable", _NO_ANSWER[b]
+        if b == "tls_invalid":
+            row["tls"] = "invalid"
+    elif b in _HTTP_ONLY:
+        row["status"], row["failure_reason"] = _HTTP_ONLY[b]
+        row["tls"] = _tls(p)
+        row["rate_limit_class"] = "enforced" if b == "always_429" else "none_observed"
+    elif p.auth != "none":
+        row["status"] = "auth_required"
+        row["tls"] = _tls(p)
+        row["auth_class"] = _auth_class(p)
+        _oauth_details(ep, row)
+        row["cors_class"] = _cors(p)
+        row["rate_limit_class"] = _rate(p)
+    else:
+        _mcp_row(ep, row)
+    row["findings"] = _findings(ep, row)
+    return row
+
+
+def _mcp_row(ep: Endpoint, row: dict[str, str]) -> None:
+    p = ep.profile
+    row["status"] = "healthy"
+    row["era"] = p.era
+    row["transport"] = "sse" if p.era == "legacy_sse" else "streamable_http"
+    row["protocol_version"] = MODERN_VERSION if p.era in ("modern", "dual") else p.latest_version
+    if p.era in ("handshake", "dual"):
+        row["session"] = "stateful" if p.stateful else "stateless"
+    row["server_name"] = p.server_name
+    row["server_version"] = p.server_version
+    row["auth_class"] = "none"
+    row["cors_class"] = _cors(p)
+    row["origin_validated"] = _bool(p.origin_check)
+    row["rate_limit_class"] = _rate(p)
+    row["tls"] = _tls(p)
+    for column, count in (
+        ("tool_count", p.tools),
+        ("resource_count", p.resources),
+        ("prompt_count", p.prompts),
+    ):
+        row[column] = "" if count is None else str(count)
+    if p.behaviour in _DEGRADED:
+        row["status"] = "degraded"
+        row["failure_reason"] = _DEGRADED[p.behaviour]
+        row["tool_count"] = "*" if p.behaviour in ("endless_cursor", "cursor_loop") else ""
+        if p.behaviour == "session_broken":
+            # Every list shares the broken session, so none of them is counted.
+            row["resource_count"] = row["prompt_count"] = ""

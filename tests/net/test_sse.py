@@ -1,0 +1,34 @@
+import pytest
+
+from census.net.sse import SSEEvent, SSEParser
+
+
+@pytest.mark.parametrize(
+    ("chunks", "events"),
+    [
+        (["event: message\r\ndata: {}\r\n\r\n"], [SSEEvent("message", "{}")]),
+        (["data: a\ndata: b\n\n"], [SSEEvent("message", "a\nb")]),
+        ([": keepalive\n\n", "data: x\n\n"], [SSEEvent("message", "x")]),
+        (["id: 7\nretry: 1000\ndata:\n\n"], [SSEEvent("message", "", "7")]),  # priming event
+        (["data: sp", "lit\r", "\n\r\n"], [SSEEvent("message", "split")]),
+        (
+            ["event: endpoint\rdata: /messages/?s=1\r\r", ": ping\r"],
+            [SSEEvent("endpoint", "/messages/?s=1")],
+        ),
+        (["data: no end yet\n"], []),
+    ],
+)
+def test_events_are_parsed_whatever_the_framing(
+    chunks: list[str], events: list[SSEEvent]
+) -> None:
+    parser = SSEParser()
+    got: list[SSEEvent] = []
+    for chunk in chunks:
+        got.extend(parser.feed(chunk))
+    assert got == events
+
+
+def test_retry_and_last_event_id_are_recorded() -> None:
+    parser = SSEParser()
+    parser.feed("id: abc\nretry: 1500\ndata: {}\n\n")
+    assert (parser.last_event_id, parser.retry_ms) == ("abc", 1500)
