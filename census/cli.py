@@ -114,10 +114,19 @@ def _register_commands() -> None:
     # Each stage owns its commands; importing here keeps `census --help` complete.
     from census.crawl import cli as crawl_cli
     from census.discovery import cli as discovery_cli
+    from census.findings import cli as findings_cli
     from census.probe import cli as probe_cli
+    from census.report import cli as report_cli
     from census.testbed import cli as testbed_cli
 
-    for module in (testbed_cli, probe_cli, discovery_cli, crawl_cli):
+    for module in (
+        testbed_cli,
+        discovery_cli,
+        probe_cli,
+        crawl_cli,
+        report_cli,
+        findings_cli,
+    ):
         module.register(app)
 
 

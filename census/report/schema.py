@@ -1,0 +1,164 @@
+"""The exported tables: their columns (the vocabulary's names, in its order), their SQL and the
+pandas dtype of each column — one definition shared by exports, :mod:`census.report.frames` and
+the readers, so a CSV or Parquet file reads back with the same dtypes as a live query.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+from census.vocabulary import CLOSED_COLUMNS, COLUMNS
+
+__all__ = ["TABLES", "ExportTable", "kind_of"]
+
+#: Column kinds → how they are typed (pandas) and written (CSV/JSONL).
+_INT = {
+    "run_id",
+    "tool_count",
+    "resource_count",
+    "prompt_count",
+    "tool_tokens",
+    "tls_days_left",
+    "position",
+    "tokens",
+    "endpoint_total",
+    "id",
+}
+_BOOL = {
+    "oauth_dcr",
+    "oauth_cimd",
+    "oauth_pkce_s256",
+    "origin_validated",
+    "platform_host",
+    "secret_in_url",
+    "still_listed",
+}
+_TIME = {"probed_at", "first_seen", "last_seen", "created_at", "started_at", "finished_at"}
+_FLOAT = {"latency_ms"}
+
+
+def kind_of(column: str) -> str:
+    """``int``, ``bool``, ``datetime``, ``float``, ``category`` (closed vocabulary) or ``str``."""
+    if column in CLOSED_COLUMNS:
+        return "category"
+    if column in _INT:
+        return "int"
+    if column in _BOOL:
+        return "bool"
+    if column in _TIME:
+        return "datetime"
+    if column in _FLOAT:
+        return "float"
+    return "str"
+
+
+@dataclass(frozen=True, slots=True)
+class ExportTable:
+    """One exportable table: its columns and the SQL that yields them (param ``run`` if scoped)."""
+
+    name: str
+    columns: tuple[str, ...]
+    sql: str
+    run_scoped: bool
+
+
+_SOURCES_OF = """
+LEFT JOIN (
+  SELECT l.endpoint_id, string_agg(s.name, ';' ORDER BY s.name) AS sources
+  FROM listings l JOIN sources s ON s.id = l.source_id GROUP BY l.endpoint_id
+) src ON src.endpoint_id = e.id
+"""
+
+_OBS_SELECT = {
+    "run_id": "o.run_id",
+    "url": "e.url",
+    "host": "e.host",
+    "registrable_domain": "e.registrable_domain",
+    "sources": "src.sources",
+    "findings": "NULLIF(array_to_string(o.findings, ';'), '')",
+}
+
+_OBSERVATIONS = ExportTable(
+    "observations",
+    COLUMNS,
+    "SELECT "
+    + ", ".join(f"{_OBS_SELECT.get(c, 'o.' + c)} AS {c}" for c in COLUMNS)
+    + " FROM observations o JOIN endpoints e ON e.id = o.endpoint_id"
+    + _SOURCES_OF
+    + " WHERE o.run_id = :run ORDER BY o.endpoint_id",
+    True,
+)
+
+_ENDPOINT_COLUMNS = (
+    "url",
+    "host",
+    "registrable_domain",
+    "platform_host",
+    "secret_in_url",
+    "sources",
+    "first_seen",
+    "last_seen",
+    "still_listed",
+)
+
+_ENDPOINTS = ExportTable(
+    "endpoints",
+    _ENDPOINT_COLUMNS,
+    "SELECT "
+    + ", ".join("src.sources" if c == "sources" else f"e.{c}" for c in _ENDPOINT_COLUMNS)
+    + " FROM endpoints e"
+    + _SOURCES_OF
+    + " WHERE (CAST(:run AS bigint) IS NULL OR EXISTS"
+    " (SELECT 1 FROM observations o WHERE o.run_id = :run AND o.endpoint_id = e.id))"
+    " ORDER BY e.id",
+    False,
+)
+
+_TOOLS = ExportTable(
+    "tools",
+    (
+        "run_id",
+        "url",
+        "position",
+        "sha256",
+        "name",
+        "description",
+        "input_schema",
+        "tokens",
+        "tokenizer",
+    ),
+    "SELECT ot.run_id, e.url, ot.position, t.sha256, t.name, t.description,"
+    " CAST(t.input_schema AS text) AS input_schema, t.tokens, t.tokenizer"
+    " FROM observation_tools ot JOIN tool_definitions t ON t.sha256 = ot.tool_sha256"
+    " JOIN endpoints e ON e.id = ot.endpoint_id"
+    " WHERE ot.run_id = :run ORDER BY ot.endpoint_id, ot.position",
+    True,
+)
+
+_LISTINGS = ExportTable(
+    "listings",
+    (
+        "source",
+        "url",
+        "server_name",
+        "server_version",
+        "repository",
+        "transport_hint",
+        "first_seen",
+        "last_seen",
+        "still_listed",
+    ),
+    "SELECT s.name AS source, e.url, l.server_name, l.server_version, l.repository,"
+    " l.transport_hint, l.first_seen, l.last_seen, l.still_listed"
+    " FROM listings l JOIN sources s ON s.id = l.source_id JOIN endpoints e ON e.id = l.endpoint_id"
+    " WHERE (CAST(:run AS bigint) IS NULL OR EXISTS"
+    " (SELECT 1 FROM observations o WHERE o.run_id = :run AND o.endpoint_id = e.id))"
+    " ORDER BY s.name, e.id",
+    False,
+)
+
+#: Every exportable table by name.
+TABLES: Final[dict[str, ExportTable]] = {
+    t.name: t for t in (_OBSERVATIONS, _ENDPOINTS, _TOOLS, _LISTINGS)
+}
