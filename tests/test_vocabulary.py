@@ -40,3 +40,11 @@ def test_all_names_every_public_vocabulary_member() -> None:
         if not name.startswith("_") and getattr(obj, "__module__", None) == vocabulary.__name__
     }
     assert public <= set(vocabulary.__all__)
+
+
+def test_readme_documents_every_finding_code() -> None:
+    from census.vocabulary import Finding
+
+    section = README[README.index("## Vocabulary") :]
+    missing = [f.value for f in Finding if f"`{f.value}`" not in section]
+    assert not missing, f"README's vocabulary section lacks finding codes {missing}"

@@ -45,6 +45,28 @@ def _document(exchanges: list[Exchange]) -> dict[str, Any] | None:
     return None
 
 
+def _same_resource(a: str, b: str) -> bool:
+    return a.rstrip("/").lower() == b.rstrip("/").lower()
+
+
+def _prm_for(evidence: Evidence) -> dict[str, Any] | None:
+    """The first protected-resource metadata document that describes *this* endpoint.
+
+    RFC 9728 §3.3: a client must check that ``resource`` is the resource it asked about.  On a
+    platform host the root well-known document describes another resource (the one at "/"), so
+    it is no evidence about an endpoint at "/sse".  A document without ``resource`` is kept (it
+    is OAuth evidence, and its brokenness shows in the chain).
+    """
+    for exchange in steps(evidence, "auth:prm"):
+        document = _document([exchange])
+        if document is None:
+            continue
+        resource = document.get("resource")
+        if not isinstance(resource, str) or _same_resource(resource, evidence.url):
+            return document
+    return None
+
+
 def classify_auth(evidence: Evidence, mcp_confirmed: bool) -> Auth:
     if mcp_confirmed:
         return Auth(AuthClass.NONE)
@@ -61,7 +83,7 @@ def classify_auth(evidence: Evidence, mcp_confirmed: bool) -> Auth:
     challenges = parse_challenges(wall.response_headers.get("www-authenticate"))
     schemes = {c.scheme for c in challenges}
     named_prm = any("resource_metadata" in c.params for c in challenges)
-    prm = _document(steps(evidence, "auth:prm"))
+    prm = _prm_for(evidence)
     as_doc = _document(steps(evidence, "auth:as"))
     legacy_as = _document(steps(evidence, "auth:as_legacy"))
     if prm is not None or named_prm or legacy_as is not None:

@@ -1,9 +1,12 @@
-"""The simple finding codes observable by the prober (poisoning rules live in census.findings)."""
+"""The finding codes of one observation: the endpoint-level codes observable by the prober,
+merged with the tool-definition codes of :func:`census.findings.tool_findings_codes` (the
+poisoning rules, ANSI escapes among them, live there)."""
 
 from __future__ import annotations
 
 from yarl import URL
 
+from census.findings import tool_findings_codes
 from census.records import ToolDefinition
 from census.vocabulary import CorsClass, Finding, Tls
 
@@ -39,9 +42,8 @@ def prober_findings(
         found.append(Finding.ORIGIN_NOT_VALIDATED)
     if cors_class in _OPEN:
         found.append(Finding.CORS_OPEN)
-    if any("\x1b" in t.canonical_json or "\\u001b" in t.canonical_json for t in tools):
-        found.append(Finding.ANSI_ESCAPE)
-    return tuple(sorted(str(f) for f in found))
+    # Tools are scanned only when listed; the rules are pure and capped (census.findings).
+    return tuple(sorted({str(f) for f in found} | set(tool_findings_codes(tools))))
 
 
 def _secret_in_url(url: str) -> bool:

@@ -22,6 +22,7 @@ import psycopg
 import sqlalchemy as sa
 from procrastinate import exceptions as pexc
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 
 from census.crawl.settings import CrawlSettings
 from census.crawl.shards import plan_shards
@@ -102,8 +103,7 @@ def _endpoints(conn: sa.Connection, sources: tuple[str, ...]) -> list[tuple[int,
     return [(int(r[0]), str(r[1])) for r in rows]
 
 
-async def start_run(engine: Engine, app: procrastinate.App, request: CrawlRequest) -> int:
-    """Create a run over the current endpoint set and queue its shards; returns the run id."""
+def _create_run(engine: Engine, request: CrawlRequest) -> tuple[int, list[int]]:
     with engine.begin() as conn:
         endpoints = _endpoints(conn, request.sources)
         if not endpoints:
@@ -123,7 +123,17 @@ async def start_run(engine: Engine, app: procrastinate.App, request: CrawlReques
                 for s in shards
             ],
         )
-    await _defer(app, run_id, [s.shard_no for s in shards])
+    return run_id, [s.shard_no for s in shards]
+
+
+async def start_run(engine: Engine, app: procrastinate.App, request: CrawlRequest) -> int:
+    """Create a run over the current endpoint set and queue its shards; returns the run id.
+
+    The database work runs in a thread: creating a run's partitions waits for a lock on the
+    partitioned tables, which a shard writer of this very process may hold mid-transaction.
+    """
+    run_id, shard_nos = await anyio.to_thread.run_sync(_create_run, engine, request)
+    await _defer(app, run_id, shard_nos)
     return run_id
 
 
@@ -141,8 +151,7 @@ async def _defer(app: procrastinate.App, run_id: int, shard_nos: list[int]) -> i
     return queued
 
 
-async def resume_run(engine: Engine, app: procrastinate.App, run_id: int) -> int:
-    """Queue again every shard of the run that is not done; returns how many were queued."""
+def _reopen_run(engine: Engine, run_id: int) -> list[int]:
     with engine.begin() as conn:
         status = conn.execute(
             sa.text("SELECT status FROM crawl_runs WHERE id = :id"), {"id": run_id}
@@ -150,11 +159,11 @@ async def resume_run(engine: Engine, app: procrastinate.App, run_id: int) -> int
         if status is None:
             raise UsageError(f"there is no run {run_id}")
         if status == "complete":
-            return 0
+            return []
         conn.execute(
             sa.text("UPDATE crawl_runs SET status = 'running' WHERE id = :id"), {"id": run_id}
         )
-        pending = list(
+        return list(
             conn.execute(
                 sa.text(
                     "SELECT shard_no FROM crawl_shards WHERE run_id = :id AND state <> 'done'"
@@ -163,6 +172,11 @@ async def resume_run(engine: Engine, app: procrastinate.App, run_id: int) -> int
                 {"id": run_id},
             ).scalars()
         )
+
+
+async def resume_run(engine: Engine, app: procrastinate.App, run_id: int) -> int:
+    """Queue again every shard of the run that is not done; returns how many were queued."""
+    pending = await anyio.to_thread.run_sync(_reopen_run, engine, run_id)
     return await _defer(app, run_id, pending)
 
 
@@ -272,6 +286,21 @@ async def start_scheduled(
         engine.dispose()
 
 
+async def _job_statuses_written() -> None:
+    """Wait for procrastinate's shielded job-status writes still in flight after its worker
+    stopped (a job cancelled at the end of the grace period is marked for retry by a task of
+    its own), so that they finish before the app's connection pool closes under them."""
+    import asyncio
+
+    pending = [
+        task
+        for task in asyncio.all_tasks()
+        if getattr(task.get_coro(), "__qualname__", "").endswith("_persist_job_status")
+    ]
+    if pending:
+        await asyncio.wait(pending)
+
+
 async def _sweep_stalled(app: procrastinate.App, crawl: CrawlSettings) -> None:
     """Hand the jobs of workers that stopped sending heartbeats back to the queue."""
     while True:
@@ -308,22 +337,30 @@ async def work(
     stop = anyio.Event()
 
     async with app.open_async(), anyio.create_task_group() as tg:
+        # The Worker object rather than app.run_worker_async, so that stopping is
+        # procrastinate's own graceful stop: running shards get the grace period, and every job
+        # status is written while the pool is still open.
+        worker = app._worker(
+            queues=[CRAWL_QUEUE],
+            concurrency=crawl.worker_jobs,
+            wait=True,
+            additional_context={"census": runtime},
+            install_signal_handlers=False,
+            update_heartbeat_interval=crawl.heartbeat_interval,
+            stalled_worker_timeout=crawl.stalled_worker_timeout,
+            shutdown_graceful_timeout=crawl.shutdown_grace,
+            listen_notify=True,
+            fetch_job_polling_interval=1.0,
+            delete_jobs="successful",
+        )
+        worker_done = anyio.Event()
 
-        async def worker() -> None:
-            await app.run_worker_async(
-                queues=[CRAWL_QUEUE],
-                concurrency=crawl.worker_jobs,
-                wait=True,
-                additional_context={"census": runtime},
-                install_signal_handlers=False,
-                update_heartbeat_interval=crawl.heartbeat_interval,
-                stalled_worker_timeout=crawl.stalled_worker_timeout,
-                shutdown_graceful_timeout=crawl.shutdown_grace,
-                listen_notify=True,
-                fetch_job_polling_interval=1.0,
-                delete_jobs="successful",
-            )
-            stop.set()
+        async def run_worker() -> None:
+            try:
+                await worker.run()  # type: ignore[no-untyped-call]
+            finally:
+                worker_done.set()
+                stop.set()
 
         async def signals() -> None:
             with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as received:
@@ -336,7 +373,13 @@ async def work(
             nonlocal last
             assert engine is not None and until_run is not None
             while True:
-                last = await anyio.to_thread.run_sync(progress, engine, until_run)
+                try:
+                    last = await anyio.to_thread.run_sync(progress, engine, until_run)
+                except DBAPIError as exc:  # the database restarting: the workers reconnect
+                    log.warning("progress check failed (%s); retrying", exc.orig or exc)
+                    with anyio.move_on_after(progress_interval):
+                        await stop.wait()
+                    continue
                 if on_progress is not None:
                     on_progress(last)
                 if last.status in ("complete", "failed"):
@@ -347,14 +390,21 @@ async def work(
                 if stop.is_set():
                     return
 
-        tg.start_soon(worker)
+        tg.start_soon(run_worker)
         tg.start_soon(_sweep_stalled, app, crawl)
         if install_signal_handlers:
             tg.start_soon(signals)
         if until_run is not None:
             tg.start_soon(watch)
-        await stop.wait()
-        tg.cancel_scope.cancel()
+        try:
+            await stop.wait()
+        finally:  # also when cancelled from outside
+            with anyio.CancelScope(shield=True):
+                worker.stop()  # type: ignore[no-untyped-call]
+                with anyio.move_on_after(crawl.shutdown_grace + 10):
+                    await worker_done.wait()
+                    await _job_statuses_written()
+            tg.cancel_scope.cancel()
 
     if until_run is not None and engine is not None:
         last = progress(engine, until_run)

@@ -22,8 +22,8 @@ from anyio.abc import ObjectSendStream
 from psycopg.rows import dict_row
 
 from census.config import ProbeSettings
-from census.crawl.client import PoliteClient
 from census.crawl.settings import CrawlSettings
+from census.findings import with_endpoint_findings
 from census.net.client import ProbeClient
 from census.net.politeness import HostLimiter
 from census.probe.plan import probe_and_classify
@@ -170,7 +170,7 @@ class WorkerRuntime:
     ) -> list[dict[str, Any]]:
         async with conn.cursor(row_factory=dict_row) as cur:
             await cur.execute(
-                "SELECT e.id, e.url, e.host FROM crawl_shards s"
+                "SELECT e.id, e.url, e.host, e.secret_in_url FROM crawl_shards s"
                 " JOIN endpoints e ON e.id = ANY(s.endpoint_ids)"
                 " WHERE s.run_id = %s AND s.shard_no = %s AND NOT EXISTS ("
                 "   SELECT 1 FROM observations o"
@@ -201,7 +201,7 @@ class WorkerRuntime:
         send, receive = anyio.create_memory_object_stream[Observed](self.crawl.batch_size * 2)
 
         async with (
-            PoliteClient(settings, limiter) as client,
+            ProbeClient(settings, limiter) as client,
             anyio.create_task_group() as tg,
         ):
             tg.start_soon(self._write_loop, conn, run_id, receive)
@@ -231,6 +231,10 @@ class WorkerRuntime:
                         self.errors += 1
                         log.exception("probe of %s failed inside census", target["url"])
                         continue
+                # The prober saw the redacted URL only; discovery knows a secret was there.
+                observation = with_endpoint_findings(
+                    observation, secret_in_url=bool(target["secret_in_url"])
+                )
                 self.probed += 1
                 await send.send(Observed(target["id"], observation, evidence))
 

@@ -31,11 +31,11 @@ MAX_FILE_BYTES = 8 * 1024 * 1024
 _URL = re.compile(r"https?://[^\s`<>()\[\]|\"']+")
 _URL_HEADERS = re.compile(r"^(url|urls|endpoint|endpoint url|server url|mcp url|remote url)$")
 _BULLET = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
+# Code hosts and directories whose pages are never endpoints.  (Package indexes are left to the
+# path rule below: no committed file names a package registry's host.)
 _NOT_ENDPOINT_HOSTS = (
     "github.com",
     "gitlab.com",
-    "npmjs.com",
-    "pypi.org",
     "glama.ai",
     "smithery.ai",
     "modelcontextprotocol.io",

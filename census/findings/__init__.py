@@ -8,6 +8,8 @@
 * :mod:`checklist` — the seed article's checklist per endpoint: :func:`checklist`.
 * :mod:`tier` — maintenance tier 1/2/3/X from registry metadata and the impersonation finding:
   :func:`maintenance_tier`, :func:`impersonation`, :func:`server_meta_from_registry`.
+* :mod:`merge` — findings only the crawl knows (a secret redacted by discovery):
+  :func:`with_endpoint_findings`.
 * :mod:`text` — evidence snippets with secrets redacted and controls escaped.
 """
 
@@ -21,6 +23,7 @@ from census.findings.checklist import (
     checklist,
     compliance,
 )
+from census.findings.merge import with_endpoint_findings
 from census.findings.poisoning import (
     RULES,
     Rule,
@@ -90,4 +93,5 @@ __all__ = [
     "tool_findings_codes",
     "tool_set_hash",
     "visible",
+    "with_endpoint_findings",
 ]

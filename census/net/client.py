@@ -14,7 +14,7 @@ import json
 import ssl
 import time
 from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
@@ -27,6 +27,7 @@ from yarl import URL
 from census.config import ProbeSettings
 from census.net.body import DecodeError, make_decoder
 from census.net.errors import NetFailure, failure_of
+from census.net.politeness import HostLimiter
 from census.net.resolver import VettingResolver, load_hosts_file, vet_literal
 from census.net.sse import SSEEvent, SSEParser
 from census.net.tlsinfo import describe_peer
@@ -102,8 +103,10 @@ def _timing(ctx: SimpleNamespace) -> _Timing:
 class ProbeClient:
     """Shared HTTP machinery for every probe in a process.  Use ``async with``."""
 
-    def __init__(self, settings: ProbeSettings) -> None:
+    def __init__(self, settings: ProbeSettings, limiter: HostLimiter | None = None) -> None:
         self.settings = settings
+        #: Per-host politeness shared by every probe through this client (None: no limit).
+        self.limiter = limiter
         hosts = load_hosts_file(settings.hosts_file) if settings.hosts_file else None
         self.resolver = VettingResolver(hosts, allow_private=settings.allow_private)
         self.ssl_context = _ssl_context(settings)
@@ -266,6 +269,29 @@ class ProbeClient:
         deadline: float,
         large: bool,
     ) -> _Result:
+        """One attempt, inside the host's politeness slot when a limiter is set."""
+        async with self.polite(url):
+            return await self._attempt(
+                method, url, headers, json_body, rpc_id, tls_info, deadline, large
+            )
+
+    def polite(self, url: str) -> AbstractAsyncContextManager[None]:
+        """The per-host slot a request to ``url`` must hold (nothing without a limiter)."""
+        if self.limiter is None:
+            return nullcontext()
+        return self.limiter.slot(URL(url).host or "")
+
+    async def _attempt(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        json_body: Any,
+        rpc_id: int | str | None,
+        tls_info: dict[str, Any] | None,
+        deadline: float,
+        large: bool,
+    ) -> _Result:
         """One attempt.  Headers must arrive within the deadline (else the attempt fails); the
         body gets what is left of it, and a body cut short keeps the status it came with."""
         timing = _Timing()
@@ -319,7 +345,9 @@ class ProbeClient:
         s = self.settings
         if large:
             return s.max_wire_bytes, s.max_decoded_bytes
-        return min(s.max_wire_bytes, s.max_answer_bytes), min(s.max_decoded_bytes, s.max_answer_bytes)
+        return min(s.max_wire_bytes, s.max_answer_bytes), min(
+            s.max_decoded_bytes, s.max_answer_bytes
+        )
 
     @asynccontextmanager
     async def open_sse(
@@ -368,10 +396,13 @@ class SSEStream:
         for attempt in range(1, settings.max_attempts + 1):
             try:
                 self._client.vet(self.url)
-                with anyio.fail_after(settings.step_deadline):
-                    response = await self._client.session.request(
-                        "GET", self.url, headers=self.headers, allow_redirects=False
-                    )
+                # The slot paces the stream's start; the open stream itself is not held in
+                # it (a host's probes run one at a time, so at most one stream + one POST).
+                async with self._client.polite(self.url):
+                    with anyio.fail_after(settings.step_deadline):
+                        response = await self._client.session.request(
+                            "GET", self.url, headers=self.headers, allow_redirects=False
+                        )
             except Exception as exc:
                 failure = failure_of(exc)
                 self.error, self.error_detail = str(failure.reason), failure.detail

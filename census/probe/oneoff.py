@@ -99,7 +99,7 @@ def _panel(evidence: Evidence, observation: Observation) -> Panel:
     table.add_column()
     for column, value in observation_row(observation).items():
         if value is not None and column not in ("url", "run_id"):
-            table.add_row(column, str(value))
+            table.add_row(column, str(value).lower() if isinstance(value, bool) else str(value))
     tried = Table(show_header=True, header_style="dim", box=None)
     for name in ("step", "request", "answer", "ms"):
         tried.add_column(name)

@@ -8,6 +8,7 @@ from typing import Any
 
 import anyio
 
+from census.classify.ratelimit_headers import parse_rate_limit
 from census.probe.rpc import ProbeRun
 
 __all__ = ["polite_budget"]
@@ -24,5 +25,11 @@ async def polite_budget(
         exchange = await run.send(
             "ratelimit", "POST", headers=headers, json_body=body, rpc_id=rpc_id
         )
-        if exchange.status == 429 or exchange.error is not None:
+        # Stop at the first 429 (also one retried away), error, or quota reported as used up.
+        if (
+            exchange.status == 429
+            or exchange.error is not None
+            or any(r.get("status") == 429 for r in exchange.retried)
+            or parse_rate_limit(exchange.response_headers).exhausted
+        ):
             return

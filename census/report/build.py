@@ -13,6 +13,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from census.report import queries
 from census.report.model import Figure, Report
+from census.report.security import security_breakdowns
 
 __all__ = ["TREND_METRICS", "Trend", "build_report", "build_trend"]
 
@@ -80,13 +81,14 @@ def build_report(engine: Engine, run: int | str | None = "latest", top: int = 20
             groups = queries.groups(conn, run_id)
             stats = queries.tool_stats(conn, run_id)
             tokens = queries.top_tokens(conn, run_id, top)
+            security = security_breakdowns(conn, run_id, groups, top)
             info = queries.run_info(conn, run_id)
             sources, places = by_source.result(), by_place.result()
         conn.rollback()
     return Report(
         run=info,
         headline=queries.headline_from(groups, stats),
-        breakdowns=(*queries.categorical(groups), sources, *places, tokens),
+        breakdowns=(*queries.categorical(groups), sources, *places, tokens, *security),
     )
 
 

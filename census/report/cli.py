@@ -109,7 +109,13 @@ def report_command(
 
 
 def export_command(
-    table: Annotated[str, typer.Argument(help="observations | endpoints | tools | listings.")],
+    table: Annotated[
+        str,
+        typer.Argument(
+            help="observations | endpoints | tools | listings | checklist (per-check columns"
+            " and score) | tiers (maintenance tier and impersonation per registry listing)."
+        ),
+    ],
     fmt: Annotated[str, typer.Option("--format", "-f", help="csv | parquet | jsonl.")] = "csv",
     out: Annotated[str, typer.Option("--out", "-o", help="File path, or - for stdout.")] = "-",
     run: Annotated[

@@ -14,8 +14,9 @@ cell means "not determinable".  Exports read back with :func:`read_export` get t
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -117,15 +118,43 @@ def iter_batches(
     A server-side cursor streams the rows, so memory stays bounded by one batch.
     """
     spec = TABLES[table]
+    derive = _derivation(spec.derive)
     with engine.connect() as conn:
+        now = _as_of(conn, run_id)
         conn = conn.execution_options(stream_results=True, yield_per=batch_size)
         result = conn.execute(sa.text(spec.sql), {"run": run_id})
         produced = False
         for rows in result.partitions(batch_size):
             produced = True
-            yield coerce(pd.DataFrame.from_records(rows, columns=list(spec.columns)))
+            if derive is None:
+                yield coerce(pd.DataFrame.from_records(rows, columns=list(spec.columns)))
+            else:
+                queried = pd.DataFrame.from_records(rows, columns=list(spec.query_columns))
+                yield coerce(derive(queried, now))
         if not produced:
             yield coerce(pd.DataFrame({c: pd.Series([], dtype=object) for c in spec.columns}))
+
+
+def _derivation(name: str | None) -> Callable[[pd.DataFrame, datetime], pd.DataFrame] | None:
+    if name is None:
+        return None
+    import importlib
+
+    module, _, function = name.partition(":")
+    derive: Callable[[pd.DataFrame, datetime], pd.DataFrame] = getattr(
+        importlib.import_module(module), function
+    )
+    return derive
+
+
+def _as_of(conn: sa.Connection, run_id: int | None) -> datetime:
+    """The time a derived table is computed at: the run's creation, else the present."""
+    created = None
+    if run_id is not None:
+        created = conn.execute(
+            sa.text("SELECT created_at FROM crawl_runs WHERE id = :id"), {"id": run_id}
+        ).scalar()
+    return created if isinstance(created, datetime) else datetime.now(UTC)
 
 
 def _table(engine: Engine, table: str, run_id: int | None) -> pd.DataFrame:

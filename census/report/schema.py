@@ -24,6 +24,9 @@ _INT = {
     "tokens",
     "endpoint_total",
     "id",
+    "checklist_passed",
+    "checklist_scored",
+    "days_since_update",
 }
 _BOOL = {
     "oauth_dcr",
@@ -33,9 +36,11 @@ _BOOL = {
     "platform_host",
     "secret_in_url",
     "still_listed",
+    "hosted_by_publisher",
+    "repository_listed",
 }
 _TIME = {"probed_at", "first_seen", "last_seen", "created_at", "started_at", "finished_at"}
-_FLOAT = {"latency_ms"}
+_FLOAT = {"latency_ms", "checklist_score"}
 
 
 def kind_of(column: str) -> str:
@@ -55,12 +60,20 @@ def kind_of(column: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class ExportTable:
-    """One exportable table: its columns and the SQL that yields them (param ``run`` if scoped)."""
+    """One exportable table: its columns and the SQL that yields them (param ``run`` if scoped).
+
+    A *derived* table names ``derive`` (``module:function``, loaded lazily so this module stays
+    free of pandas): the SQL yields ``query_columns``, and the function turns each batch into
+    ``columns`` by the rules of census.findings (``function(frame, now)``; ``now`` = the run's
+    creation time, or the present for an export of all runs).
+    """
 
     name: str
     columns: tuple[str, ...]
     sql: str
     run_scoped: bool
+    derive: str | None = None
+    query_columns: tuple[str, ...] = ()
 
 
 _SOURCES_OF = """
@@ -158,7 +171,80 @@ _LISTINGS = ExportTable(
     False,
 )
 
+_CHECKLIST_INPUT = (
+    "run_id",
+    "url",
+    "status",
+    "transport",
+    "auth_class",
+    "tool_count",
+    "cors_class",
+    "rate_limit_class",
+    "tls",
+    "origin_validated",
+    "oauth_pkce_s256",
+    "findings",
+)
+_CHECK_NAMES = (
+    "streamable_http",
+    "auth_present",
+    "tool_count_within_30",
+    "cors_not_open",
+    "rate_limiting",
+    "tls_valid",
+    "origin_validated",
+    "oauth_metadata_complete",
+    "no_secret_in_url",
+)
+
+# The checks of census.findings.CHECKS, spelled out so that `census --help` does not load the
+# rule library (tests/report/test_security_tables.py keeps the two equal).
+_CHECKLIST = ExportTable(
+    "checklist",
+    (
+        "run_id",
+        "url",
+        *(f"check_{c}" for c in _CHECK_NAMES),
+        "checklist_passed",
+        "checklist_scored",
+        "checklist_score",
+    ),
+    "SELECT "
+    + ", ".join(_OBS_SELECT.get(c, "o." + c) + f" AS {c}" for c in _CHECKLIST_INPUT)
+    + " FROM observations o JOIN endpoints e ON e.id = o.endpoint_id"
+    + " WHERE o.run_id = :run ORDER BY o.endpoint_id",
+    True,
+    derive="census.report.derived:checklist_frame",
+    query_columns=_CHECKLIST_INPUT,
+)
+
+_TIERS = ExportTable(
+    "tiers",
+    (
+        "source",
+        "url",
+        "registry_name",
+        "maintenance_tier",
+        "tier_basis",
+        "namespace_kind",
+        "namespace_domain",
+        "hosted_by_publisher",
+        "repository_listed",
+        "days_since_update",
+        "impersonation_brand",
+    ),
+    "SELECT s.name AS source, e.url, CAST(l.raw AS text) AS raw"
+    " FROM listings l JOIN sources s ON s.id = l.source_id JOIN endpoints e ON e.id = l.endpoint_id"
+    " WHERE l.raw ? 'server'"
+    " AND (CAST(:run AS bigint) IS NULL OR EXISTS"
+    " (SELECT 1 FROM observations o WHERE o.run_id = :run AND o.endpoint_id = e.id))"
+    " ORDER BY s.name, e.id",
+    False,
+    derive="census.report.derived:tiers_frame",
+    query_columns=("source", "url", "raw"),
+)
+
 #: Every exportable table by name.
 TABLES: Final[dict[str, ExportTable]] = {
-    t.name: t for t in (_OBSERVATIONS, _ENDPOINTS, _TOOLS, _LISTINGS)
+    t.name: t for t in (_OBSERVATIONS, _ENDPOINTS, _TOOLS, _LISTINGS, _CHECKLIST, _TIERS)
 }

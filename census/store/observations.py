@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -82,28 +82,31 @@ def _default(value: Any) -> Any:
 
 
 def evidence_document(evidence: Evidence) -> str:
-    """Evidence as JSON text within the stored size cap (bodies shortened first, then dropped).
+    """Evidence as JSON text (``Evidence.to_json``) within the stored size cap.
 
-    NUL characters are escaped by JSON but refused by PostgreSQL's jsonb, so they are replaced.
+    Over the cap, bodies are shortened step by step (4 KiB, 512 B, none) and the document says
+    so.  NUL is escaped by JSON but refused by PostgreSQL's jsonb, so it is replaced.
     """
-    document = asdict(evidence)
-    text = json.dumps(document, default=_default, ensure_ascii=False).replace("\\u0000", "\\ufffd")
+    text = evidence.to_json().replace("\\u0000", "\\ufffd")
+    if len(text.encode()) <= EVIDENCE_MAX_BYTES:
+        return text
+    document = json.loads(text)
     for keep in (4096, 512, 0):
-        if len(text.encode()) <= EVIDENCE_MAX_BYTES:
-            return text
         for exchange in document.get("exchanges", []):
             body = exchange.get("body")
             if isinstance(body, str) and len(body) > keep:
                 exchange["body"] = body[:keep]
                 exchange["body_truncated"] = True
         document["notes"] = {**document.get("notes", {}), "evidence_shortened": True}
-        text = json.dumps(document, default=_default, ensure_ascii=False).replace(
-            "\\u0000", "\\ufffd"
-        )
-    return (
-        text
-        if len(text.encode()) <= EVIDENCE_MAX_BYTES
-        else json.dumps({"url": evidence.url, "notes": {"evidence_dropped": "over the size cap"}})
+        text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+        if len(text.encode()) <= EVIDENCE_MAX_BYTES:
+            return text
+    return json.dumps(
+        {
+            "url": evidence.url,
+            "started_at": evidence.started_at.isoformat(),
+            "notes": {"evidence_dropped": "over the size cap"},
+        }
     )
 
 

@@ -6,6 +6,7 @@ Public API::
     async with running(TestbedSpec(endpoints=2000, seed=1, mix="uniform"), out_dir) as tb:
         ...  # tb.manifest, tb.urls, tb.hosts_file, tb.ca_bundle, tb.registries, tb.request_log,
         ...  # tb.politeness(), tb.row(url), tb.rows(profile), tb.resolve(host)
+        ...  # --mix findings: tb.changes, tb.secrets(), tb.set_epoch(2) (rug pulls on)
 """
 
 from census.testbed.expect import MANIFEST_COLUMNS

@@ -16,8 +16,9 @@ from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from census.testbed.model import Profile
+from census.testbed.plants import PLANTS, RUG_PULLS
 
-__all__ = ["CATALOG", "Entry", "build_profile", "by_name"]
+__all__ = ["CATALOG", "FINDINGS_CATALOG", "Entry", "build_profile", "by_name"]
 
 Builder = Callable[[random.Random, str, str], Profile]
 
@@ -267,6 +268,47 @@ def hostile(behaviour: str, doc: str, **kw: Any) -> Builder:
 
     build.__doc__ = doc
     return build
+
+
+# --- planted security findings (the ``findings`` mix; census/testbed/plants.py) ------------
+
+
+def planted(**kw: Any) -> Builder:
+    """A healthy server whose only findings are the planted ones: valid TLS, Origin validated,
+    CORS closed, no auth unless ``kw`` says so, 2-20 tools (so no plain_http,
+    origin_not_validated, cors_open or many_tools muddies the manifest's ``findings``)."""
+
+    def build(rng: random.Random, name: str, version: str) -> Profile:
+        return _base(
+            rng,
+            name,
+            version,
+            tls="valid",
+            origin_check=True,
+            cors=rng.choice(["none", "refused", "restricted"]),
+            tools=rng.randint(2, 20),
+            **kw,
+        )
+
+    what = ", ".join(f"{k}={v!r}" for k, v in kw.items())
+    build.__doc__ = (
+        f"Planted finding ({what}) on an otherwise finding-free healthy server → findings "
+        "exactly the planted codes (RULES.md 'Planted findings')."
+    )
+    return build
+
+
+def _findings_entries() -> tuple[Entry, ...]:
+    out = [Entry(f"poison_{kind}", planted(toolset=kind), 0) for kind in PLANTS]
+    out.append(Entry("clean_tricky", planted(toolset="clean"), 0))
+    out.append(Entry("clean_generated", planted(), 0))
+    start = {"auth_downgrade": {"auth": "oauth"}, "era_downgrade": {"era": "dual"}}
+    out.extend(
+        Entry(f"rug_{kind}", planted(rug_pull=kind, **start.get(kind, {})), 0) for kind in RUG_PULLS
+    )
+    out.append(Entry("secret_query", planted(secret="query"), 0))
+    out.append(Entry("secret_userinfo", planted(secret="userinfo"), 0))
+    return tuple(out)
 
 
 CATALOG: tuple[Entry, ...] = (
@@ -593,7 +635,12 @@ CATALOG: tuple[Entry, ...] = (
     ),
 )
 
-_BY_NAME = {e.name: e for e in CATALOG}
+#: The planted-findings entries (poisoned, shadowing and clean tools, rug pulls, secrets): a
+#: catalogue of their own, used only by ``--mix findings``, so the other mixes' worlds stay
+#: exactly what they were before findings were planted.
+FINDINGS_CATALOG: tuple[Entry, ...] = _findings_entries()
+
+_BY_NAME = {e.name: e for e in (*CATALOG, *FINDINGS_CATALOG)}
 
 
 def by_name(name: str) -> Entry:

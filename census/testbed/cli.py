@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 from pathlib import Path
 from typing import Annotated
@@ -26,6 +27,13 @@ async def _serve(endpoints: int, seed: int, mix: str, out: Path) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     async with running(TestbedSpec(endpoints=endpoints, seed=seed, mix=mix), out) as tb:
+
+        def next_epoch() -> None:
+            # SIGUSR1: the rug-pull endpoints (changes.csv) serve their changed definitions.
+            tb.set_epoch(tb.epoch + 1)
+            typer.echo(f"testbed: epoch {tb.epoch}", err=True)
+
+        loop.add_signal_handler(signal.SIGUSR1, next_epoch)
         typer.echo(
             f"testbed: {len(tb.manifest)} endpoints on {len(tb.world.hosts)} hosts "
             f"(mix {mix}, seed {seed}), started in {tb.startup_seconds:.2f} s\n"
@@ -36,6 +44,7 @@ async def _serve(endpoints: int, seed: int, mix: str, out: Path) -> None:
             f"  registries {out / 'registries.json'} (mirrors at {tb.registry_base})\n"
             f"Crawl it with:  census crawl --testbed {out}\n"
             f"Discover with:  census discover --testbed {out}\n"
+            f"Rug pulls:      kill -USR1 {os.getpid()} (epoch 2; see changes.csv)\n"
             "Stop with Ctrl-C (the request log is written to requests.jsonl)."
         )
         await stop.wait()
@@ -49,14 +58,18 @@ def serve(
     seed: Annotated[
         int, typer.Option("--seed", help="Generation seed (same seed, same world).")
     ] = 1,
-    mix: Annotated[str, typer.Option("--mix", help="uniform | realistic | hostile.")] = "uniform",
+    mix: Annotated[
+        str, typer.Option("--mix", help="uniform | realistic | hostile | findings.")
+    ] = "uniform",
 ) -> None:
     """Serve a simulated MCP internet in the foreground until Ctrl-C / SIGTERM.
 
     Example: census testbed serve --endpoints 2000 --seed 1 --mix uniform --out /tmp/tb
     """
-    if mix not in ("uniform", "realistic", "hostile"):
-        raise typer.BadParameter("mix must be uniform, realistic or hostile", param_hint="--mix")
+    if mix not in ("uniform", "realistic", "hostile", "findings"):
+        raise typer.BadParameter(
+            "mix must be uniform, realistic, hostile or findings", param_hint="--mix"
+        )
     if endpoints < 1:
         raise typer.BadParameter("must be at least 1", param_hint="--endpoints")
     try:

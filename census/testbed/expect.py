@@ -10,8 +10,9 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from census.testbed.model import MODERN_VERSION, Endpoint, Profile
+from census.testbed.plants import PLANTS, RUG_PULLS, rug_pulled_tools
 
-__all__ = ["MANIFEST_COLUMNS", "expected_row"]
+__all__ = ["CHANGE_COLUMNS", "MANIFEST_COLUMNS", "expected_change", "expected_row"]
 
 #: The manifest's columns: the vocabulary's names, then the profile's name.
 MANIFEST_COLUMNS: tuple[str, ...] = (
@@ -143,7 +144,7 @@ def _oauth_details(ep: Endpoint, row: dict[str, str]) -> None:
 def _findings(ep: Endpoint, row: dict[str, str]) -> str:
     codes: list[str] = []
     answered = row["status"] not in ("unreachable", "skipped")
-    if _secret_in_url(ep.url):
+    if _secret_in_url(ep.url) or ep.profile.secret:
         codes.append("secret_in_url")
     if answered and row["tls"] == "none":
         codes.append("plain_http")
@@ -157,7 +158,34 @@ def _findings(ep: Endpoint, row: dict[str, str]) -> str:
         codes.append("cors_open")
     if ep.profile.behaviour == "nul_ansi":
         codes.append("ansi_escape")
-    return ";".join(sorted(codes))
+    if ep.profile.toolset in PLANTS and row["status"] == "healthy":
+        codes.extend(PLANTS[ep.profile.toolset].codes)
+    return ";".join(sorted(set(codes)))
+
+
+#: Columns of ``changes.csv``: what a correct census reports between a run at epoch 1 and a
+#: run at epoch 2 (after ``Testbed.set_epoch(2)``), for every endpoint that changes.
+CHANGE_COLUMNS: tuple[str, ...] = ("url", "profile", "codes", "rug_pull_tools", "findings_epoch2")
+
+
+def expected_change(ep: Endpoint, row: dict[str, str]) -> dict[str, str] | None:
+    """The ``changes.csv`` row of ``ep`` (None: nothing changes at epoch 2).
+
+    ``codes``: ``;``-joined run-to-run finding codes (``census.findings.diff_codes``);
+    ``rug_pull_tools``: the tool names reported as rug-pulled; ``findings_epoch2``: the
+    endpoint's ``findings`` column in a run at epoch 2 (``row`` is its manifest row).
+    """
+    change = RUG_PULLS.get(ep.profile.rug_pull)
+    if change is None:
+        return None
+    findings = sorted(set(filter(None, row["findings"].split(";"))) | set(change.introduced))
+    return {
+        "url": ep.url,
+        "profile": ep.profile.name,
+        "codes": ";".join(change.codes),
+        "rug_pull_tools": ";".join(rug_pulled_tools(ep)),
+        "findings_epoch2": ";".join(findings),
+    }
 
 
 def expected_row(ep: Endpoint) -> dict[str, str]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-from census.testbed.catalog import CATALOG, Entry, build_profile
+from census.testbed.catalog import CATALOG, FINDINGS_CATALOG, Entry, build_profile
 from census.testbed.model import Endpoint, HostEntry, World
 
 __all__ = ["Identity", "generate", "identities", "loopback_ip"]
@@ -93,7 +93,13 @@ def _choose_entries(rng: random.Random, n: int, mix: str) -> list[Entry]:
             rng.choice(hostile) if rng.random() < 0.6 else rng.choices(other, weights)[0]
             for _ in range(n)
         ]
-    raise ValueError(f"unknown mix {mix!r} (uniform, realistic, hostile)")
+    if mix == "findings":
+        # Round-robin over the planted-findings entries (poisoned, shadowing, clean, rug pulls,
+        # secrets): every plant appears floor(n/len) or +1 times.
+        order = list(FINDINGS_CATALOG)
+        rng.shuffle(order)
+        return [order[i % len(order)] for i in range(n)]
+    raise ValueError(f"unknown mix {mix!r} (uniform, realistic, hostile, findings)")
 
 
 class _Namer:
@@ -193,6 +199,8 @@ def generate(n: int, seed: int, mix: str, tls_port: int, plain_port: int) -> Wor
                 host, remaining, paths = ident.host, rng.randint(1, 4), set()
                 new_host(host, "valid" if scheme == "https" else "plain")
             for variant in (path, *_PATH_VARIANTS, f"/mcp{index}"):
+                if variant == "/" and entry in FINDINGS_CATALOG:
+                    continue  # canonical URLs drop a bare "/": keep the findings mix canonical
                 if variant not in paths and variant.rstrip("/") not in paths:
                     path = variant
                     break
@@ -212,6 +220,9 @@ def generate(n: int, seed: int, mix: str, tls_port: int, plain_port: int) -> Wor
             )
         else:
             url = f"{scheme}://{host}:{port}{path}"
+        if profile.secret == "query":
+            # The canonical URL: registries list it with the credential (plants.listed_url).
+            url += "?api_key=REDACTED"
         world.endpoints.append(
             Endpoint(
                 index=index,

@@ -18,7 +18,7 @@ from typing import Any
 
 from aiohttp import web
 
-from census.testbed import inventory
+from census.testbed import inventory, plants
 from census.testbed.model import HANDSHAKE_VERSIONS, MODERN_VERSION, Endpoint, Profile
 
 __all__ = ["STREAM_CAP_S", "McpState", "handle_mcp", "handle_messages"]
@@ -157,7 +157,7 @@ def _list_result(ep: Endpoint, method: str, params: dict[str, Any]) -> dict[str,
         return "internal"
     items: list[Any] | tuple[Any, ...]
     if key == "tools":
-        items = inventory.tools(ep.seed, count, prof.behaviour == "nul_ansi")
+        items = plants.served_tools(ep)  # generated tools, plus any plant or rug pull
     elif key == "resources":
         items = inventory.resources(ep.seed, count)
     elif key == "resourceTemplates":

@@ -77,6 +77,11 @@ class Profile:
     sdk1_errors: bool = False  # transport errors use "id":"server-error" (SDK 1.x fingerprint)
     accept_strict: bool = True  # 406 unless Accept lists both types (SSE mode) / json (JSON mode)
     host_check: bool = False  # 421 for any public Host (mis-deployed SDK DNS-rebinding guard)
+    # Planted security findings (census/testbed/plants.py; RULES.md "Planted findings"):
+    toolset: str = ""  # a planted tool joins the generated ones ("" = generated tools only)
+    rug_pull: str = ""  # how the tools / server identity change from epoch 2 on ("" = never)
+    secret: Literal["", "query", "userinfo"] = ""  # registries list the URL with a credential
+    epoch: int = 1  # which epoch the endpoint serves (the testbed switches rug pulls to 2)
 
 
 @dataclass(frozen=True, slots=True)

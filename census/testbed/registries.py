@@ -24,6 +24,7 @@ import yaml
 from aiohttp import web
 
 from census.testbed.model import World
+from census.testbed.plants import listed_url
 
 __all__ = ["Mirrors", "build_mirrors"]
 
@@ -63,21 +64,26 @@ def build_mirrors(world: World) -> Mirrors:
             if rng.random() < 0.5
             else (".".join(reversed(ep.host.split(".")[-2:])) + f"/{slug}")
         )
-        remote = {"type": _transport(ep.profile.era), "url": ep.url}
+        # Secret-bearing endpoints are listed with their credential (query or userinfo), as
+        # real registries sometimes do; the census must redact it before storing anything.
+        url = listed_url(ep)
+        remote = {"type": _transport(ep.profile.era), "url": url}
         if (ep.platform and ep.host.startswith("server.smithery.ai")) or rng.random() < 0.08:
             m.smithery.append(
                 {
                     "qualifiedName": slug,
                     "displayName": slug,
                     "remote": True,
-                    "deploymentUrl": ep.url,
+                    "deploymentUrl": url,
                     "useCount": rng.randint(0, 5000),
                     "verified": rng.random() < 0.3,
                 }
             )
-        if rng.random() < 0.7 or ep.profile.behaviour == "invalid_url":
+        if rng.random() < 0.7 or ep.profile.behaviour == "invalid_url" or ep.profile.secret:
             versions = rng.choice([1, 1, 1, 2, 3])
             status = rng.choices(["active", "deprecated", "deleted"], [90, 6, 4])[0]
+            if ep.profile.secret:
+                status = "active"  # every planted secret reaches discovery
             for v in range(versions):
                 latest = v == versions - 1
                 remotes = [remote]
@@ -130,13 +136,13 @@ def build_mirrors(world: World) -> Mirrors:
                 "type": "remote",
                 "meta": {"category": "testbed", "tags": ["remote"]},
                 "about": {"title": slug, "description": f"Testbed server {slug}"},
-                "remote": {"transport_type": _transport(ep.profile.era), "url": ep.url},
+                "remote": {"transport_type": _transport(ep.profile.era), "url": url},
             }
         if rng.random() < 0.05:
             auth = {"none": "Open"}.get(
                 ep.profile.auth, "OAuth2.1" if ep.profile.auth.startswith("oauth") else "API Key"
             )
-            awesome_rows.append(f"| {slug} | Testbed | `{ep.url}` | {auth} | testbed |")
+            awesome_rows.append(f"| {slug} | Testbed | `{url}` | {auth} | testbed |")
     m.official.sort(key=lambda item: (item["server"]["name"], item["server"]["version"]))
     m.awesome = (
         "# Awesome Remote MCP Servers (census testbed mirror)\n\n"

@@ -5,7 +5,9 @@
 
 Files written into ``out_dir`` (the interface other stages read): ``manifest.csv``, ``hosts``,
 ``ca.pem``, ``seeds.txt``, ``optouts.txt``, ``registries.json``, ``docker/servers/*/server.yaml``,
-``testbed.json``, and ``requests.jsonl`` at shutdown.
+``testbed.json``, ``changes.csv`` (what changes at epoch 2: rug pulls and their decoys), and
+``requests.jsonl`` at shutdown.  ``tb.set_epoch(2)`` switches the rug-pull endpoints to their
+changed definitions at the same URLs (``census testbed serve``: SIGUSR1).
 """
 
 from __future__ import annotations
@@ -24,7 +26,12 @@ from pathlib import Path
 from aiohttp import web
 
 from census.testbed import registries as reg
-from census.testbed.expect import MANIFEST_COLUMNS, expected_row
+from census.testbed.expect import (
+    CHANGE_COLUMNS,
+    MANIFEST_COLUMNS,
+    expected_change,
+    expected_row,
+)
 from census.testbed.generate import generate, loopback_ip
 from census.testbed.model import World
 from census.testbed.pki import TestbedCA
@@ -33,7 +40,7 @@ from census.testbed.server import RequestRecord, VirtualInternet
 
 __all__ = ["Testbed", "TestbedSpec", "running"]
 
-_MIXES = ("uniform", "realistic", "hostile")
+_MIXES = ("uniform", "realistic", "hostile", "findings")
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +76,19 @@ class Testbed:
     registries: dict[str, str]
     startup_seconds: float
     _internet: VirtualInternet = field(repr=False)
+    changes: list[dict[str, str]] = field(default_factory=list)  # changes.csv rows
+    epoch: int = 1
+
+    def set_epoch(self, epoch: int) -> None:
+        """Serve the rug-pull endpoints as they are in ``epoch`` (2: changed; same URLs)."""
+        self._internet.set_epoch(epoch)
+        self.epoch = epoch
+
+    def secrets(self) -> dict[str, str]:
+        """The planted credential of every secret-bearing endpoint, by manifest URL."""
+        from census.testbed.plants import secret_value
+
+        return {ep.url: secret_value(ep) for ep in self.world.endpoints if ep.profile.secret}
 
     @property
     def hosts_file(self) -> Path:
@@ -130,11 +150,17 @@ def _reserve_ports() -> tuple[int, int]:
     return ports[0], ports[1]
 
 
-def _write_files(tb_dir: Path, world: World, manifest: list[dict[str, str]]) -> None:
+def _write_files(
+    tb_dir: Path, world: World, manifest: list[dict[str, str]], changes: list[dict[str, str]]
+) -> None:
     with (tb_dir / "manifest.csv").open("w", newline="", encoding="utf-8") as f:
         writer = csv.DictWriter(f, fieldnames=MANIFEST_COLUMNS, lineterminator="\n")
         writer.writeheader()
         writer.writerows(manifest)
+    with (tb_dir / "changes.csv").open("w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=CHANGE_COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(changes)
     hosts = [f"{h.ip} {h.name}" for h in world.hosts.values() if h.ip is not None]
     (tb_dir / "hosts").write_text(
         "# census testbed: names absent from this file do not resolve\n" + "\n".join(hosts) + "\n"
@@ -178,8 +204,13 @@ async def running(spec: TestbedSpec, out_dir: Path) -> AsyncIterator[Testbed]:
         base = f"http://127.0.0.1:{mirror_port}"
         registries = reg.registries_json(base, docker_dir, mirrors)
         manifest = [expected_row(ep) for ep in world.endpoints]
+        changes = [
+            change
+            for ep, row in zip(world.endpoints, manifest, strict=True)
+            if (change := expected_change(ep, row)) is not None
+        ]
         ca.write_bundle(out_dir / "ca.pem")
-        _write_files(out_dir, world, manifest)
+        _write_files(out_dir, world, manifest, changes)
         (out_dir / "registries.json").write_text(reg.dumps(registries))
         elapsed = time.perf_counter() - started
         meta = {
@@ -208,6 +239,7 @@ async def running(spec: TestbedSpec, out_dir: Path) -> AsyncIterator[Testbed]:
             registries,
             elapsed,
             internet,
+            changes,
         )
         yield tb
     finally:

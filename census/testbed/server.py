@@ -15,7 +15,7 @@ import socket
 import ssl
 import time
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from aiohttp import web
@@ -23,6 +23,7 @@ from aiohttp import web
 from census.testbed import behaviours as bh
 from census.testbed.mcp import McpState, handle_mcp, handle_messages
 from census.testbed.model import Endpoint, HostEntry, World
+from census.testbed.plants import at_epoch
 
 __all__ = ["RequestRecord", "VirtualInternet"]
 
@@ -129,6 +130,19 @@ class VirtualInternet:
             if ep.profile.behaviour == "slash_redirect":
                 self._routes[(ep.host, ep.path.rstrip("/"))] = ep
             self._as_index[f"/.well-known/oauth-authorization-server/oauth/t{ep.index}"] = ep
+
+    # --- epochs ---------------------------------------------------------------------------
+
+    def set_epoch(self, epoch: int) -> None:
+        """Serve every rug-pull endpoint as it is in ``epoch`` (1 = as generated).
+
+        The URLs stay the same (a rug pull is the same server changing under its clients):
+        only the routed :class:`Endpoint` is swapped for one whose profile is at ``epoch``.
+        """
+        for ep in self.world.endpoints:
+            if ep.profile.rug_pull:
+                changed = replace(ep, profile=at_epoch(ep.profile, epoch))
+                self._routes[(ep.host, ep.path)] = changed
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -261,7 +275,10 @@ class VirtualInternet:
                 record["endpoint"], record["profile"] = ep.url, ep.profile.name
             return resp
         prefix = "/.well-known/oauth-protected-resource"
-        if path.startswith(prefix + "/") and request.method in ("GET", "HEAD"):
+        # RFC 9728 §3.1: the resource's path is appended to the well-known path, and a
+        # resource at the origin's root ("/") has its metadata at the bare well-known path.
+        is_prm = path == prefix or path.startswith(prefix + "/")
+        if is_prm and request.method in ("GET", "HEAD"):
             target = self._routes.get((host.name, path[len(prefix) :]))
             if target is None:
                 target = self._routes.get((host.name, path[len(prefix) :] + "/"))

@@ -28,29 +28,56 @@ def wall(status: int = 401, headers: dict[str, str] | None = None, body: str = "
 CASES: list[tuple[str, Evidence, dict[str, object]]] = [
     (
         "complete chain",
-        ev(*wall(401, CHALLENGE), x("auth:prm", 200, PRM, method="GET"),
-           x("auth:as", 200, AS_DOC, method="GET")),
-        dict(auth_class="oauth", oauth_issuer=AS, oauth_dcr=True, oauth_cimd=True,
-             oauth_pkce_s256=True),
+        ev(
+            *wall(401, CHALLENGE),
+            x("auth:prm", 200, PRM, method="GET"),
+            x("auth:as", 200, AS_DOC, method="GET"),
+        ),
+        dict(
+            auth_class="oauth",
+            oauth_issuer=AS,
+            oauth_dcr=True,
+            oauth_cimd=True,
+            oauth_pkce_s256=True,
+        ),
     ),
     (
         "PRM found at a well-known URL after CDN 403s",
-        ev(*wall(401, {"www-authenticate": "Bearer"}), x("auth:prm", 403, "no", method="GET"),
-           x("auth:prm", 200, PRM, method="GET"), x("auth:as", 404, "", method="GET"),
-           x("auth:as", 200, {**AS_DOC, "registration_endpoint": None,
-             "code_challenge_methods_supported": ["plain"]}, method="GET")),
+        ev(
+            *wall(401, {"www-authenticate": "Bearer"}),
+            x("auth:prm", 403, "no", method="GET"),
+            x("auth:prm", 200, PRM, method="GET"),
+            x("auth:as", 404, "", method="GET"),
+            x(
+                "auth:as",
+                200,
+                {
+                    **AS_DOC,
+                    "registration_endpoint": None,
+                    "code_challenge_methods_supported": ["plain"],
+                },
+                method="GET",
+            ),
+        ),
         dict(auth_class="oauth", oauth_dcr=False, oauth_pkce_s256=False),
     ),
     (
         "issuer mismatch reports the claimed issuer",
-        ev(*wall(401, CHALLENGE), x("auth:prm", 200, PRM, method="GET"),
-           x("auth:as", 200, {**AS_DOC, "issuer": AS + "-other"}, method="GET")),
+        ev(
+            *wall(401, CHALLENGE),
+            x("auth:prm", 200, PRM, method="GET"),
+            x("auth:as", 200, {**AS_DOC, "issuer": AS + "-other"}, method="GET"),
+        ),
         dict(auth_class="oauth_partial", oauth_issuer=AS + "-other"),
     ),
     (
         "challenge names metadata that is not there",
-        ev(*wall(401, CHALLENGE), x("auth:prm", 404, "", method="GET"),
-           x("auth:prm", 404, "", method="GET"), x("auth:as_legacy", 404, "", method="GET")),
+        ev(
+            *wall(401, CHALLENGE),
+            x("auth:prm", 404, "", method="GET"),
+            x("auth:prm", 404, "", method="GET"),
+            x("auth:as_legacy", 404, "", method="GET"),
+        ),
         dict(auth_class="oauth_partial", oauth_issuer=None, oauth_dcr=None),
     ),
     (
@@ -60,28 +87,52 @@ CASES: list[tuple[str, Evidence, dict[str, object]]] = [
     ),
     (
         "AS metadata missing",
-        ev(*wall(401, CHALLENGE), x("auth:prm", 200, PRM, method="GET"),
-           x("auth:as", 404, "", method="GET"), x("auth:as", 404, "", method="GET")),
+        ev(
+            *wall(401, CHALLENGE),
+            x("auth:prm", 200, PRM, method="GET"),
+            x("auth:as", 404, "", method="GET"),
+            x("auth:as", 404, "", method="GET"),
+        ),
         dict(auth_class="oauth_partial", oauth_pkce_s256=None),
     ),
-    ("bare Bearer challenge", ev(*wall(401, {"www-authenticate": 'Bearer realm="x"'})),
-     dict(auth_class="bearer")),
+    (
+        "bare Bearer challenge",
+        ev(*wall(401, {"www-authenticate": 'Bearer realm="x"'})),
+        dict(auth_class="bearer"),
+    ),
     ("ApiKey scheme", ev(*wall(401, {"www-authenticate": "ApiKey"})), dict(auth_class="api_key")),
-    ("body names an API key", ev(*wall(401, None, '{"error":"Provide X-API-Key header"}')),
-     dict(auth_class="api_key")),
-    ("FastAPI 403 naming a key", ev(*wall(403, None, '{"detail":"Missing API key"}')),
-     dict(auth_class="api_key")),
-    ("FastAPI 403 not naming a key", ev(*wall(403, None, '{"detail":"Not authenticated"}')),
-     dict(auth_class="other_auth")),
-    ("Basic", ev(*wall(401, {"www-authenticate": 'Basic realm="r"'})),
-     dict(auth_class="other_auth")),
+    (
+        "body names an API key",
+        ev(*wall(401, None, '{"error":"Provide X-API-Key header"}')),
+        dict(auth_class="api_key"),
+    ),
+    (
+        "FastAPI 403 naming a key",
+        ev(*wall(403, None, '{"detail":"Missing API key"}')),
+        dict(auth_class="api_key"),
+    ),
+    (
+        "FastAPI 403 not naming a key",
+        ev(*wall(403, None, '{"detail":"Not authenticated"}')),
+        dict(auth_class="other_auth"),
+    ),
+    (
+        "Basic",
+        ev(*wall(401, {"www-authenticate": 'Basic realm="r"'})),
+        dict(auth_class="other_auth"),
+    ),
     ("nothing at all", ev(*wall(401, None, "")), dict(auth_class="other_auth")),
-    ("open server", ev(x("discover", 200, DISCOVER_OK), x("initialize", 404, "")),
-     dict(auth_class="none", oauth_issuer=None)),
+    (
+        "open server",
+        ev(x("discover", 200, DISCOVER_OK), x("initialize", 404, "")),
+        dict(auth_class="none", oauth_issuer=None),
+    ),
 ]
 
 
-@pytest.mark.parametrize(("evidence", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+@pytest.mark.parametrize(
+    ("evidence", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
+)
 def test_auth_class_follows_the_vocabulary(evidence: Evidence, expected: dict[str, object]) -> None:
     observation = classify(evidence)
     got = {k: getattr(observation, k) for k in expected}
@@ -94,8 +145,12 @@ def test_auth_class_follows_the_vocabulary(evidence: Evidence, expected: dict[st
     [
         (
             'Bearer error="invalid_token", resource_metadata="https://h/.well-known/x"',
-            [Challenge("bearer", {"error": "invalid_token",
-                                  "resource_metadata": "https://h/.well-known/x"})],
+            [
+                Challenge(
+                    "bearer",
+                    {"error": "invalid_token", "resource_metadata": "https://h/.well-known/x"},
+                )
+            ],
         ),
         (
             'Basic realm="a, b", Bearer scope="read write"',

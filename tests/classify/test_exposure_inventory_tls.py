@@ -14,8 +14,16 @@ ORIGIN = "https://census-probe-abcd.invalid"
 
 
 def preflight(status: int, headers: dict[str, str]) -> Evidence:
-    return ev(x("cors:preflight", status, "", headers, method="OPTIONS",
-                request_headers={"Origin": ORIGIN}))
+    return ev(
+        x(
+            "cors:preflight",
+            status,
+            "",
+            headers,
+            method="OPTIONS",
+            request_headers={"Origin": ORIGIN},
+        )
+    )
 
 
 @pytest.mark.parametrize(
@@ -26,8 +34,13 @@ def preflight(status: int, headers: dict[str, str]) -> Evidence:
         (preflight(204, {"access-control-allow-origin": "https://app.example.com"}), "restricted"),
         (preflight(204, {"access-control-allow-origin": "*"}), "wildcard"),
         (preflight(204, {"access-control-allow-origin": ORIGIN}), "reflect"),
-        (preflight(204, {"access-control-allow-origin": ORIGIN,
-                         "access-control-allow-credentials": "true"}), "reflect_credentials"),
+        (
+            preflight(
+                204,
+                {"access-control-allow-origin": ORIGIN, "access-control-allow-credentials": "true"},
+            ),
+            "reflect_credentials",
+        ),
         (ev(x("cors:preflight", None, error="timeout", method="OPTIONS")), None),
         (ev(), None),
     ],
@@ -117,14 +130,19 @@ def test_plain_http_many_tools_open_cors_and_no_origin_check_are_findings() -> N
     observation = classify(http_evidence("http://mcp.example.com/mcp?api_key=REDACTED"))
     assert observation.tls is not None and observation.tls.value == "none"
     assert observation.findings == (
-        "cors_open", "many_tools", "origin_not_validated", "plain_http", "secret_in_url"
+        "cors_open",
+        "many_tools",
+        "origin_not_validated",
+        "plain_http",
+        "secret_in_url",
     )
 
 
 def test_tls_valid_with_days_left_from_the_connection() -> None:
     observation = classify(http_evidence("https://mcp.example.com/mcp"))
     assert (observation.tls.value if observation.tls else None, observation.tls_days_left) == (
-        "valid", 42
+        "valid",
+        42,
     )
 
 
@@ -137,7 +155,9 @@ def test_an_invalid_certificate_is_tls_invalid_with_a_finding() -> None:
     )
     observation = classify(evidence)
     assert (observation.status.value, observation.failure_reason, observation.tls) == (
-        "unreachable", "tls_error", "invalid"
+        "unreachable",
+        "tls_error",
+        "invalid",
     )
     assert observation.tls_days_left == -3 and observation.findings == ("tls_invalid",)
 

@@ -23,8 +23,15 @@ CASES: list[tuple[str, Evidence, dict[str, object]]] = [
             x("initialize", 404, METHOD_NOT_FOUND_404),
             x("modern:tools/list", 200, tools_page(3, 2)),
         ),
-        dict(status="healthy", era="modern", session=None, protocol_version="2026-07-28",
-             server_name="srv", tool_count=2, transport="streamable_http"),
+        dict(
+            status="healthy",
+            era="modern",
+            session=None,
+            protocol_version="2026-07-28",
+            server_name="srv",
+            tool_count=2,
+            transport="streamable_http",
+        ),
     ),
     (
         "handshake only, stateful, SSE answer with priming event",
@@ -33,8 +40,13 @@ CASES: list[tuple[str, Evidence, dict[str, object]]] = [
             x("initialize", 200, INIT_OK, SESSION, sse=True),
             x("handshake:tools/list", 200, tools_page(3, 4), sse=True),
         ),
-        dict(status="healthy", era="handshake", session="stateful", protocol_version="2025-06-18",
-             tool_count=4),
+        dict(
+            status="healthy",
+            era="handshake",
+            session="stateful",
+            protocol_version="2025-06-18",
+            tool_count=4,
+        ),
     ),
     (
         "dual era, stateless",
@@ -55,12 +67,21 @@ CASES: list[tuple[str, Evidence, dict[str, object]]] = [
         ev(
             x("discover", 405, "Method Not Allowed"),
             x("initialize", 405, "Method Not Allowed"),
-            x("legacy_sse:initialize", 200, {**INIT_OK, "result": {**INIT_OK["result"],
-              "protocolVersion": "2024-11-05"}}),
+            x(
+                "legacy_sse:initialize",
+                200,
+                {**INIT_OK, "result": {**INIT_OK["result"], "protocolVersion": "2024-11-05"}},
+            ),
             x("legacy_sse:tools/list", 200, tools_page(3, 3)),
         ),
-        dict(status="healthy", era="legacy_sse", transport="sse", session=None,
-             protocol_version="2024-11-05", tool_count=3),
+        dict(
+            status="healthy",
+            era="legacy_sse",
+            transport="sse",
+            session=None,
+            protocol_version="2024-11-05",
+            tool_count=3,
+        ),
     ),
     (
         "a list answered with a JSON-RPC error degrades the endpoint",
@@ -76,8 +97,12 @@ CASES: list[tuple[str, Evidence, dict[str, object]]] = [
         ev(
             x("discover", 200, DISCOVER_OK),
             x("initialize", 404, METHOD_NOT_FOUND_404),
-            x("modern:tools/list", 200, '{"jsonrpc":"2.0","id":3,"result":{"tools":[',
-              error="body_too_large"),
+            x(
+                "modern:tools/list",
+                200,
+                '{"jsonrpc":"2.0","id":3,"result":{"tools":[',
+                error="body_too_large",
+            ),
         ),
         dict(status="degraded", failure_reason="body_too_large"),
     ),
@@ -119,14 +144,18 @@ CASES: list[tuple[str, Evidence, dict[str, object]]] = [
     ),
     (
         "no answer at all",
-        ev(x("discover", None, error="connect_refused"), x("initialize", None,
-           error="connect_refused")),
+        ev(
+            x("discover", None, error="connect_refused"),
+            x("initialize", None, error="connect_refused"),
+        ),
         dict(status="unreachable", failure_reason="connect_refused", tls=None),
     ),
     (
         "a malformed HTTP answer is not MCP, not unreachable",
-        ev(x("discover", None, error="protocol_error"), x("initialize", None,
-           error="protocol_error")),
+        ev(
+            x("discover", None, error="protocol_error"),
+            x("initialize", None, error="protocol_error"),
+        ),
         dict(status="not_mcp", failure_reason="protocol_error"),
     ),
     (
@@ -161,20 +190,26 @@ CASES: list[tuple[str, Evidence, dict[str, object]]] = [
     ),
     (
         "redirect to a private address",
-        ev(x("discover", 307, "", {"location": "http://10.2.3.4/mcp"}),
-           x("initialize", 307, "", {"location": "http://10.2.3.4/mcp"})),
+        ev(
+            x("discover", 307, "", {"location": "http://10.2.3.4/mcp"}),
+            x("initialize", 307, "", {"location": "http://10.2.3.4/mcp"}),
+        ),
         dict(status="not_mcp", failure_reason="private_address"),
     ),
     (
         "redirect to another origin",
-        ev(x("discover", 302, "", {"location": "https://sso.example.net/"}),
-           x("initialize", 302, "", {"location": "https://sso.example.net/"})),
+        ev(
+            x("discover", 302, "", {"location": "https://sso.example.net/"}),
+            x("initialize", 302, "", {"location": "https://sso.example.net/"}),
+        ),
         dict(status="not_mcp", failure_reason="redirect_refused"),
     ),
     (
         "a stalled answer",
-        ev(x("discover", 200, ": keepalive", error="timeout"),
-           x("initialize", 200, ": keepalive", error="timeout")),
+        ev(
+            x("discover", 200, ": keepalive", error="timeout"),
+            x("initialize", 200, ": keepalive", error="timeout"),
+        ),
         dict(status="not_mcp", failure_reason="timeout"),
     ),
     (
@@ -185,7 +220,9 @@ CASES: list[tuple[str, Evidence, dict[str, object]]] = [
 ]
 
 
-@pytest.mark.parametrize(("evidence", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+@pytest.mark.parametrize(
+    ("evidence", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
+)
 def test_status_era_and_inventory_follow_the_vocabulary(
     evidence: Evidence, expected: dict[str, object]
 ) -> None:

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import itertools
 from collections import defaultdict
+from typing import Any
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 
+from census.classify import classify
 from census.crawl.engine import CrawlRequest, start_run
 from census.crawl.settings import CrawlSettings
 from census.crawl.worker import make_app
+from census.records import Evidence
 from census.store.observations import libpq_url
-from census.testbed import Testbed
 
 #: Fast failure detection for tests: stalled after 2 s without heartbeat, swept every 0.5 s.
 FAST = CrawlSettings(
@@ -35,10 +36,10 @@ def load_endpoints(engine: sa.Engine, urls: list[str]) -> None:
         )
 
 
-def request_for(tb: Testbed, crawl: CrawlSettings = FAST) -> CrawlRequest:
+def request_for(tb: Any, crawl: CrawlSettings = FAST) -> CrawlRequest:
     optouts = (tb.out_dir / "optouts.txt").read_text().split()
     return CrawlRequest(
-        allow_private=True,
+        allow_private=False,  # the hosts file admits its loopback addresses
         optout_hosts=tuple(optouts),
         hosts_file=str(tb.hosts_file),
         ca_bundle=str(tb.ca_bundle),
@@ -73,7 +74,7 @@ def observation_count(engine: sa.Engine, run_id: int) -> int:
         )
 
 
-def disagreements(tb: Testbed, rows: dict[str, dict[str, object]], columns: list[str]) -> list[str]:
+def disagreements(tb: Any, rows: dict[str, dict[str, object]], columns: list[str]) -> list[str]:
     out = []
     for expected in tb.manifest:
         got = rows.get(expected["url"])
@@ -90,14 +91,48 @@ def disagreements(tb: Testbed, rows: dict[str, dict[str, object]], columns: list
     return out
 
 
-def min_gap_per_host(tb: Testbed) -> dict[str, float]:
-    """Smallest time between two requests the testbed received for the same host."""
+def busiest_window_per_host(tb: Any, seconds: float = 5.0) -> dict[str, int]:
+    """Most requests the testbed received for one host within any ``seconds``-long window.
+
+    Measured where the requests arrive, so network jitter (a slow TLS handshake delaying one
+    request, not the next) can bring two arrivals closer than the client spaced them; a window
+    of several seconds absorbs that.
+    """
     times: dict[str, list[float]] = defaultdict(list)
     for record in tb.request_log:
         times[record.host].append(record.time)
-    gaps = {}
+    busiest = {}
     for host, ts in times.items():
         ts.sort()
-        if len(ts) > 1:
-            gaps[host] = min(b - a for a, b in itertools.pairwise(ts))
-    return gaps
+        start, best = 0, 0
+        for end, t in enumerate(ts):
+            while t - ts[start] >= seconds:
+                start += 1
+            best = max(best, end - start + 1)
+        busiest[host] = best
+    return busiest
+
+
+def reclassified_disagreements(engine: sa.Engine, run_id: int, columns: list[str]) -> list[str]:
+    """Classify every stored evidence document again and compare with the stored observation."""
+    rows = observed(engine, run_id)
+    with engine.connect() as conn:
+        documents = conn.execute(
+            sa.text(
+                "SELECT e.url, ev.data::text FROM evidence ev JOIN endpoints e"
+                " ON e.id = ev.endpoint_id WHERE ev.run_id = :run"
+            ),
+            {"run": run_id},
+        ).all()
+    assert len(documents) == len(rows)
+    out = []
+    for url, text in documents:
+        again = classify(Evidence.from_json(text))
+        for column in columns:
+            value = getattr(again, column)
+            have = "" if value is None else str(value).lower()
+            stored = rows[url].get(column)
+            want = "" if stored is None else str(stored).lower()
+            if have != want:
+                out.append(f"{url}: {column} reclassified {have!r}, stored {want!r}")
+    return out

@@ -22,6 +22,7 @@ from typing import Any
 from census.findings.poisoning import RULES, scan_tools
 from census.records import ToolDefinition
 from census.testbed import inventory
+from census.testbed.plants import CLEAN_TOOLS
 from tests.findings.corpus import FIXTURE, registry_entries, tool_definition
 
 #: Entries whose text contains one of these go into the fixture first: the hard cases.
@@ -33,10 +34,12 @@ FIXTURE_SIZE = 250
 
 
 def clean_testbed_servers(seeds: Iterable[int] = range(200)) -> list[list[ToolDefinition]]:
-    """The testbed's clean tool lists (one list per server), as the classifier would build them."""
-    return [
+    """The testbed's clean tool lists (one list per server), as the classifier would build them,
+    and its planted clean set (honest near misses of every rule, ``plants.CLEAN_TOOLS``)."""
+    generated = [
         [tool_definition(dict(t)) for t in inventory.tools(seed, 1 + seed % 40)] for seed in seeds
     ]
+    return [*generated, [tool_definition(dict(t)) for t in CLEAN_TOOLS]]
 
 
 def measure(servers: list[list[ToolDefinition]]) -> tuple[int, int, Counter[str], list[str]]:

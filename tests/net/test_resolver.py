@@ -52,7 +52,9 @@ def test_ip_literal_urls_outside_policy_are_refused_unless_allowed() -> None:
 @pytest.fixture
 def hosts(tmp_path: Path) -> Path:
     path = tmp_path / "hosts"
-    path.write_text("# test\n127.0.0.9 mcp.example.com alias.example.com\n10.0.0.5 inside.example\n")
+    path.write_text(
+        "# test\n127.0.0.9 mcp.example.com alias.example.com\n10.0.0.5 inside.example\n"
+    )
     return path
 
 
@@ -68,7 +70,11 @@ def test_hosts_file_maps_every_listed_name(hosts: Path) -> None:
 async def test_hosts_file_names_resolve_to_their_loopback_address(hosts: Path) -> None:
     resolver = VettingResolver(load_hosts_file(hosts), allow_private=False)
     [answer] = await resolver.resolve("MCP.example.com.", 443)
-    assert (answer["host"], answer["port"], answer["hostname"]) == ("127.0.0.9", 443, "MCP.example.com.")
+    assert (answer["host"], answer["port"], answer["hostname"]) == (
+        "127.0.0.9",
+        443,
+        "MCP.example.com.",
+    )
     assert resolver.hosts_addresses == frozenset({"127.0.0.9"})
 
 

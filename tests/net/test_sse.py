@@ -18,9 +18,7 @@ from census.net.sse import SSEEvent, SSEParser
         (["data: no end yet\n"], []),
     ],
 )
-def test_events_are_parsed_whatever_the_framing(
-    chunks: list[str], events: list[SSEEvent]
-) -> None:
+def test_events_are_parsed_whatever_the_framing(chunks: list[str], events: list[SSEEvent]) -> None:
     parser = SSEParser()
     got: list[SSEEvent] = []
     for chunk in chunks:

@@ -27,7 +27,9 @@ CAPABILITIES = {"tools": {"listChanged": False}, "prompts": {"listChanged": Fals
 PROMPTS = [{"name": "hello", "description": "Say hello."}]
 
 
-def _error(status: int, code: int, message: str, headers: dict[str, str] | None = None) -> web.Response:
+def _error(
+    status: int, code: int, message: str, headers: dict[str, str] | None = None
+) -> web.Response:
     body = {"jsonrpc": "2.0", "id": "server-error", "error": {"code": code, "message": message}}
     return web.json_response(body, status=status, headers=headers)
 
@@ -54,8 +56,11 @@ def _answer(message: dict[str, Any], version: str) -> dict[str, Any]:
     try:
         return {"jsonrpc": "2.0", "id": message.get("id"), "result": _result(message, version)}
     except KeyError:
-        return {"jsonrpc": "2.0", "id": message.get("id"),
-                "error": {"code": -32602, "message": "Invalid request parameters", "data": ""}}
+        return {
+            "jsonrpc": "2.0",
+            "id": message.get("id"),
+            "error": {"code": -32602, "message": "Invalid request parameters", "data": ""},
+        }
 
 
 def sdk1_app(*, stateless: bool, json_response: bool) -> web.Application:
@@ -94,14 +99,16 @@ def sdk1_app(*, stateless: bool, json_response: bool) -> web.Application:
                 sessions.add(session)
             elif session is None:
                 minted = uuid.uuid4().hex  # 1.x mints an id even on this refusal
-                return _error(400, -32600, "Bad Request: Missing session ID",
-                              {"mcp-session-id": minted})
+                return _error(
+                    400, -32600, "Bad Request: Missing session ID", {"mcp-session-id": minted}
+                )
             elif session not in sessions:
                 return _error(404, -32600, "Session not found")
             headers["mcp-session-id"] = session
         if header_version is not None and header_version not in SUPPORTED:
-            return _error(400, -32600, f"Bad Request: Unsupported protocol version: {header_version}",
-                          headers)
+            return _error(
+                400, -32600, f"Bad Request: Unsupported protocol version: {header_version}", headers
+            )
         if "id" not in message:
             return web.Response(status=202, headers=headers)
         answer = _answer(message, header_version or "2025-03-26")
@@ -118,14 +125,18 @@ def sdk1_app(*, stateless: bool, json_response: bool) -> web.Application:
         if refused is not None:
             return refused
         if request.method != "GET":
-            return web.Response(status=405, text="Method Not Allowed", headers={"Allow": "GET, HEAD"})
+            return web.Response(
+                status=405, text="Method Not Allowed", headers={"Allow": "GET, HEAD"}
+            )
         session = uuid.uuid4().hex
         queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         streams[session] = queue
         resp = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
         await resp.prepare(request)
         try:
-            await resp.write(f"event: endpoint\r\ndata: /messages/?session_id={session}\r\n\r\n".encode())
+            await resp.write(
+                f"event: endpoint\r\ndata: /messages/?session_id={session}\r\n\r\n".encode()
+            )
             while True:
                 answer = await queue.get()
                 await resp.write(f"event: message\r\ndata: {json.dumps(answer)}\r\n\r\n".encode())

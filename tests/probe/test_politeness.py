@@ -7,7 +7,9 @@ from census.probe.rpc import ALLOWED_METHODS, ProbeRun, handshake_request, moder
 from tests.net.servers import hostile_app, serve
 
 
-@pytest.mark.parametrize("method", ["tools/call", "resources/read", "prompts/get", "logging/setLevel"])
+@pytest.mark.parametrize(
+    "method", ["tools/call", "resources/read", "prompts/get", "logging/setLevel"]
+)
 def test_methods_outside_the_allowlist_can_not_even_be_built(method: str) -> None:
     with pytest.raises(ValueError):
         modern_request(1, method)
@@ -16,10 +18,15 @@ def test_methods_outside_the_allowlist_can_not_even_be_built(method: str) -> Non
 
 
 def test_the_allowlist_is_read_only() -> None:
-    assert ALLOWED_METHODS == {
-        "server/discover", "initialize", "notifications/initialized", "tools/list",
-        "resources/list", "prompts/list", "ping",
-    }
+    assert {
+        "server/discover",
+        "initialize",
+        "notifications/initialized",
+        "tools/list",
+        "resources/list",
+        "prompts/list",
+        "ping",
+    } == ALLOWED_METHODS
 
 
 @pytest.mark.anyio

@@ -252,6 +252,9 @@ def test_every_share_in_the_json_headline_carries_numerator_and_denominator(
         "domains",
         "platform",
         "top_tokens",
+        "checklist",
+        "maintenance_tier",
+        "impersonation",
     ]
     by_key = {b["key"]: b for b in report["breakdowns"]}
     sources = {r["source"]: r["endpoints"] for r in by_key["sources"]["rows"]}
