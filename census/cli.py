@@ -112,6 +112,7 @@ def db_status() -> None:
 
 def _register_commands() -> None:
     # Each stage owns its commands; importing here keeps `census --help` complete.
+    from census.bench import cli as bench_cli
     from census.crawl import cli as crawl_cli
     from census.discovery import cli as discovery_cli
     from census.findings import cli as findings_cli
@@ -126,6 +127,7 @@ def _register_commands() -> None:
         crawl_cli,
         report_cli,
         findings_cli,
+        bench_cli,
     ):
         module.register(app)
 

@@ -11,6 +11,7 @@ import json
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,25 +28,48 @@ class ServedTestbed:
 
     __test__ = False
 
-    def __init__(self, out_dir: Path, endpoints: int, seed: int, mix: str = "uniform") -> None:
+    def __init__(
+        self,
+        out_dir: Path,
+        endpoints: int,
+        seed: int,
+        mix: str = "uniform",
+        start_deadline: float = 600.0,
+    ) -> None:
         self.out_dir = out_dir
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "census", "testbed", "serve", "--endpoints", str(endpoints),
              "--seed", str(seed), "--mix", mix, "--out", str(out_dir)],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )  # fmt: skip
+        self.request_log: list[SimpleNamespace] = []
         banner: list[str] = []
         assert self.proc.stdout is not None
-        for line in self.proc.stdout:  # blocks on the child's own progress, no polling
-            banner.append(line)
-            if line.startswith(READY_PREFIX):
-                break
-        else:
+        # A child that neither serves nor dies within the deadline is killed (ends the loop).
+        watchdog = threading.Timer(start_deadline, self.proc.kill)
+        watchdog.start()
+        try:
+            for line in self.proc.stdout:  # blocks on the child's own progress, no polling
+                banner.append(line)
+                if line.startswith(READY_PREFIX):
+                    break
+        finally:
+            watchdog.cancel()
+        if not banner or not banner[-1].startswith(READY_PREFIX):
             self.stop()
             raise RuntimeError("the simulated internet did not start:\n" + "".join(banner[-20:]))
+        # Keep draining the child's output (into testbed.log): a pipe nobody reads fills up at
+        # 64 KiB and the testbed would block on its next log line and stop serving.
+        self._drain = threading.Thread(target=self._copy_output, daemon=True)
+        self._drain.start()
         with (out_dir / "manifest.csv").open(newline="") as f:
             self.manifest = list(csv.DictReader(f))
-        self.request_log: list[SimpleNamespace] = []
+
+    def _copy_output(self) -> None:
+        assert self.proc.stdout is not None
+        with (self.out_dir / "testbed.log").open("a") as log:
+            for line in self.proc.stdout:
+                log.write(line)
 
     @property
     def urls(self) -> list[str]:
@@ -72,6 +96,8 @@ class ServedTestbed:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        if hasattr(self, "_drain"):
+            self._drain.join(10)
         log = self.out_dir / "requests.jsonl"
         if log.exists() and not self.request_log:
             self.request_log = [
