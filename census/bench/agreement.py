@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from census.testbed.expect import PLANTED_COLUMNS
+
 __all__ = [
     "CENSUS_COLUMNS",
     "SDK_COLUMNS",
@@ -26,29 +28,7 @@ __all__ = [
 ]
 
 #: Every planted column of the manifest (its identity column ``url`` and ``profile`` aside).
-CENSUS_COLUMNS: tuple[str, ...] = (
-    "status",
-    "failure_reason",
-    "era",
-    "transport",
-    "protocol_version",
-    "session",
-    "server_name",
-    "server_version",
-    "auth_class",
-    "oauth_issuer",
-    "oauth_dcr",
-    "oauth_cimd",
-    "oauth_pkce_s256",
-    "cors_class",
-    "origin_validated",
-    "rate_limit_class",
-    "tool_count",
-    "resource_count",
-    "prompt_count",
-    "tls",
-    "findings",
-)
+CENSUS_COLUMNS: tuple[str, ...] = PLANTED_COLUMNS
 
 #: What an SDK prober (connect, list tools) can say about an endpoint.
 SDK_COLUMNS: tuple[str, ...] = (

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 from collections.abc import Mapping
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -69,11 +70,20 @@ def load_hosts_file(path: Path) -> dict[str, str]:
     return mapping
 
 
+@lru_cache(maxsize=65536)
+def _literal(host: str) -> IPAddress | None:
+    """The address an IP-literal host names, None for a name (cached: asked on every request,
+    and parsing a name as an address raises, which is not cheap)."""
+    try:
+        return ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return None
+
+
 def vet_literal(host: str, *, allow_private: bool, allowed: frozenset[str] = frozenset()) -> None:
     """Refuse an IP-literal host unless public, allowed by policy, or listed in the hosts file."""
-    try:
-        address = ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
+    address = _literal(host)
+    if address is None:
         return  # a name: the resolver vets it at connect time
     if allow_private or str(address) in allowed or is_public(address):
         return

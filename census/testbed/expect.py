@@ -11,35 +11,28 @@ from urllib.parse import urlsplit
 
 from census.testbed.model import MODERN_VERSION, Endpoint, Profile
 from census.testbed.plants import PLANTS, RUG_PULLS, rug_pulled_tools
+from census.vocabulary import COLUMNS
 
-__all__ = ["CHANGE_COLUMNS", "MANIFEST_COLUMNS", "expected_change", "expected_row"]
+__all__ = [
+    "CHANGE_COLUMNS",
+    "MANIFEST_COLUMNS",
+    "PLANTED_COLUMNS",
+    "expected_change",
+    "expected_row",
+]
 
-#: The manifest's columns: the vocabulary's names, then the profile's name.
-MANIFEST_COLUMNS: tuple[str, ...] = (
-    "url",
-    "status",
-    "failure_reason",
-    "era",
-    "transport",
-    "protocol_version",
-    "session",
-    "server_name",
-    "server_version",
-    "auth_class",
-    "oauth_issuer",
-    "oauth_dcr",
-    "oauth_cimd",
-    "oauth_pkce_s256",
-    "cors_class",
-    "origin_validated",
-    "rate_limit_class",
-    "tool_count",
-    "resource_count",
-    "prompt_count",
-    "tls",
-    "findings",
-    "profile",
+#: Vocabulary columns the manifest does not state: identity (known from the URL and its
+#: listings) and measurements that depend on the moment (clock, latency, token counts).
+UNPLANTED_COLUMNS = frozenset(
+    {"run_id", "host", "registrable_domain", "sources", "probed_at", "tool_tokens",
+     "tls_days_left", "latency_ms"}
+)  # fmt: skip
+#: The columns a correct census must reproduce exactly, in vocabulary order.
+PLANTED_COLUMNS: tuple[str, ...] = tuple(
+    c for c in COLUMNS if c not in UNPLANTED_COLUMNS and c != "url"
 )
+#: The manifest's columns: the URL, the planted vocabulary columns, then the profile's name.
+MANIFEST_COLUMNS: tuple[str, ...] = ("url", *PLANTED_COLUMNS, "profile")
 
 _HTTP_ONLY = {
     # behaviour: (status, failure_reason)
