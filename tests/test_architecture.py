@@ -13,7 +13,8 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "census"
 BASE = {"census", "census.vocabulary", "census.records", "census.config", "census.errors"}
 #: Pure helpers that live in a stage package but do no I/O, so any stage may use them.
-PURE_HELPERS = {"census.net.sse"}  # the SSE frame parser (classify re-parses stored bodies)
+#: the SSE frame parser (classify re-parses stored bodies) and the header names both read
+PURE_HELPERS = {"census.net.sse", "census.net.headers"}
 IO_LIBRARIES = {"aiohttp", "psycopg", "sqlalchemy", "procrastinate", "socket", "ssl"}
 
 

@@ -3,27 +3,11 @@
 from __future__ import annotations
 
 from census.classify.evidence import last
+from census.net.headers import RATE_LIMIT_HEADERS
 from census.records import Evidence
 from census.vocabulary import CorsClass, RateLimitClass
 
 __all__ = ["RATE_LIMIT_HEADERS", "classify_cors", "classify_origin", "classify_rate_limit"]
-
-RATE_LIMIT_HEADERS = frozenset(
-    {
-        "ratelimit",
-        "ratelimit-policy",
-        "ratelimit-limit",
-        "ratelimit-remaining",
-        "ratelimit-reset",
-        "x-ratelimit-limit",
-        "x-ratelimit-remaining",
-        "x-ratelimit-reset",
-        "x-rate-limit-limit",
-        "x-rate-limit-remaining",
-        "x-rate-limit-reset",
-        "retry-after",
-    }
-)
 
 
 def classify_cors(evidence: Evidence) -> CorsClass | None:

@@ -27,6 +27,7 @@ from yarl import URL
 from census.config import ProbeSettings
 from census.net.body import DecodeError, make_decoder
 from census.net.errors import NetFailure, failure_of
+from census.net.headers import RATE_LIMIT_HEADERS
 from census.net.politeness import HostLimiter
 from census.net.resolver import VettingResolver, load_hosts_file, vet_literal
 from census.net.sse import SSEEvent, SSEParser
@@ -37,7 +38,7 @@ from census.vocabulary import FailureReason
 __all__ = ["KEPT_HEADERS", "ProbeClient", "SSEStream"]
 
 #: Response headers kept in evidence (lower-case); everything a classifier reads.
-KEPT_HEADERS = frozenset(
+KEPT_HEADERS = RATE_LIMIT_HEADERS | frozenset(
     {
         "content-type",
         "content-encoding",
@@ -46,18 +47,6 @@ KEPT_HEADERS = frozenset(
         "www-authenticate",
         "mcp-session-id",
         "mcp-protocol-version",
-        "retry-after",
-        "ratelimit",
-        "ratelimit-policy",
-        "ratelimit-limit",
-        "ratelimit-remaining",
-        "ratelimit-reset",
-        "x-ratelimit-limit",
-        "x-ratelimit-remaining",
-        "x-ratelimit-reset",
-        "x-rate-limit-limit",
-        "x-rate-limit-remaining",
-        "x-rate-limit-reset",
         "access-control-allow-origin",
         "access-control-allow-credentials",
         "access-control-allow-methods",
