@@ -121,7 +121,6 @@ class WorkerRuntime:
     conninfo: str  # libpq form, for the COPY writer
     crawl: CrawlSettings
     user_agent: str
-    probed: int = 0
     errors: int = 0
     _in_flight: anyio.Semaphore | None = field(default=None, repr=False)
 
@@ -235,7 +234,6 @@ class WorkerRuntime:
                 observation = with_endpoint_findings(
                     observation, secret_in_url=bool(target["secret_in_url"])
                 )
-                self.probed += 1
                 await send.send(Observed(target["id"], observation, evidence))
 
     async def _write_loop(

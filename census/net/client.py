@@ -191,16 +191,17 @@ class ProbeClient:
             ):
                 with attempt:
                     attempts += 1
-                    result = await self._once(
-                        method,
-                        url,
-                        request_headers,
-                        json_body,
-                        rpc_id,
-                        tls_info,
-                        deadline or self.settings.step_deadline,
-                        large,
-                    )
+                    async with self.polite(url):  # each attempt holds the host's slot
+                        result = await self._once(
+                            method,
+                            url,
+                            request_headers,
+                            json_body,
+                            rpc_id,
+                            tls_info,
+                            deadline or self.settings.step_deadline,
+                            large,
+                        )
                     if (
                         result.status in _RETRY_STATUSES
                         and attempts < self.settings.max_attempts
@@ -247,30 +248,13 @@ class ProbeClient:
             retried=tuple(retried),
         )
 
-    async def _once(
-        self,
-        method: str,
-        url: str,
-        headers: Mapping[str, str],
-        json_body: Any,
-        rpc_id: int | str | None,
-        tls_info: dict[str, Any] | None,
-        deadline: float,
-        large: bool,
-    ) -> _Result:
-        """One attempt, inside the host's politeness slot when a limiter is set."""
-        async with self.polite(url):
-            return await self._attempt(
-                method, url, headers, json_body, rpc_id, tls_info, deadline, large
-            )
-
     def polite(self, url: str) -> AbstractAsyncContextManager[None]:
         """The per-host slot a request to ``url`` must hold (nothing without a limiter)."""
         if self.limiter is None:
             return nullcontext()
         return self.limiter.slot(URL(url).host or "")
 
-    async def _attempt(
+    async def _once(
         self,
         method: str,
         url: str,

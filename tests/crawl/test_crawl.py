@@ -17,7 +17,7 @@ import anyio
 import pytest
 import sqlalchemy as sa
 
-from census.crawl.engine import work
+from census.crawl.engine import RunProgress, work
 from census.store.engine import make_engine
 from census.store.migrate import upgrade
 from census.testbed.process import served
@@ -38,6 +38,13 @@ PLANTED = ["status", "failure_reason", "era", "auth_class", "cors_class", "tool_
 UA = "census-test/1 (+https://example.invalid/census)"
 
 
+async def crawl_until_done(database_url: str, engine: sa.Engine, run_id: int) -> RunProgress | None:
+    """Work the queue in this process until the run is complete (the CLI's in-process worker)."""
+    return await work(
+        database_url, FAST, UA, until_run=run_id, engine=engine, install_signal_handlers=False
+    )
+
+
 async def _wait_for(condition, deadline: float) -> None:  # type: ignore[no-untyped-def]
     """Wait until ``condition()`` holds, checking on the database's own pace, with a deadline."""
     with anyio.fail_after(deadline):
@@ -52,14 +59,7 @@ async def test_a_crawl_observes_every_endpoint_once_and_politely(
         load_endpoints(engine, tb.urls)
         run_id = await new_run(database_url, engine, request_for(tb))
         with anyio.fail_after(240):
-            final = await work(
-                database_url,
-                FAST,
-                UA,
-                until_run=run_id,
-                engine=engine,
-                install_signal_handlers=False,
-            )
+            final = await crawl_until_done(database_url, engine, run_id)
         assert final is not None and final.status == "complete"
         rows = observed(engine, run_id)
         assert set(rows) == set(tb.urls)
@@ -97,14 +97,7 @@ async def test_a_killed_worker_is_replaced_and_the_run_completes_exactly_once(
             victim.wait(30)
         assert observation_count(engine, run_id) < len(tb.urls), "killed too late to matter"
         with anyio.fail_after(240):
-            final = await work(
-                database_url,
-                FAST,
-                UA,
-                until_run=run_id,
-                engine=engine,
-                install_signal_handlers=False,
-            )
+            final = await crawl_until_done(database_url, engine, run_id)
         assert final is not None and final.status == "complete"
         rows = observed(engine, run_id)
         assert set(rows) == set(tb.urls)
@@ -158,16 +151,7 @@ async def test_a_postgresql_restart_mid_crawl_is_survived(
                 outcome: list[object] = []
 
                 async def crawl() -> None:
-                    outcome.append(
-                        await work(
-                            database_url,
-                            FAST,
-                            UA,
-                            until_run=run_id,
-                            engine=engine,
-                            install_signal_handlers=False,
-                        )
-                    )
+                    outcome.append(await crawl_until_done(database_url, engine, run_id))
 
                 tg.start_soon(crawl)
                 await _wait_for(lambda: observation_count(engine, run_id) >= 10, 120)
