@@ -131,7 +131,7 @@ async def run_census(job: Job, emit: Emit) -> None:
         ca_bundle=job.ca_bundle,
         optouts=job.optouts_file,
     )
-    # The pool must hold two connections per probe in flight (discover + initialize race).
+    # The pool must hold two connections per probe in flight (a legacy SSE stream + its POST).
     settings = replace(settings, pool_limit=max(settings.pool_limit, 2 * job.concurrency + 16))
     async with ProbeClient(settings) as client:
 
@@ -412,18 +412,6 @@ async def run_bare(job: Job, emit: Emit) -> None:
             # "SSE" entries record events read on an open stream, not requests.
             requests = [r for r in plans.get(url, []) if r[0] != "SSE"]
             statuses: list[int | None] = []
-            first = [r for r in requests[:2] if r[4] in ("discover", "initialize")]
-            if len(first) == 2:  # census races discover and initialize: so does the replay
-                answers: list[int | None] = [None, None]
-
-                async def send_at(i: int) -> None:
-                    answers[i] = await _send(session, first[i])
-
-                async with anyio.create_task_group() as tg:
-                    tg.start_soon(send_at, 0)
-                    tg.start_soon(send_at, 1)
-                statuses.extend(answers)
-                requests = requests[2:]
             with anyio.move_on_after(TARGET_DEADLINE):
                 for request in requests:
                     statuses.append(await _send(session, request))

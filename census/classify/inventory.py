@@ -51,9 +51,26 @@ def tool_definition(tool: dict[str, Any]) -> ToolDefinition:
         input_schema=tool.get("inputSchema"),
         canonical_json=text,
         sha256=hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest(),
-        # encode_ordinary: text such as "<|endoftext|>" in a description is just text.
-        tokens=len(_encoding().encode_ordinary(text)),
+        tokens=_token_count(text),
     )
+
+
+#: Definitions longer than this are counted each time (they are rare; the cache stays small).
+_CACHED_TEXT = 16_384
+
+
+def _token_count(text: str) -> int:
+    # Identical definitions recur across endpoints (one server package, many deployments):
+    # counting is the costliest step of classifying a tool list, so recurring texts are cached.
+    if len(text) <= _CACHED_TEXT:
+        return _cached_token_count(text)
+    # encode_ordinary: text such as "<|endoftext|>" in a description is just text.
+    return len(_encoding().encode_ordinary(text))
+
+
+@lru_cache(maxsize=8192)
+def _cached_token_count(text: str) -> int:
+    return len(_encoding().encode_ordinary(text))
 
 
 def _items(evidence: Evidence, era: str, method: str) -> list[Any]:

@@ -26,8 +26,9 @@ import binascii
 import hashlib
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import lru_cache
 
 from census.findings.text import fold, shown, snippet, tool_strings
 from census.records import ToolDefinition
@@ -270,6 +271,7 @@ _TAG = re.compile(
     re.DOTALL,
 )
 _HTML_COMMENT = re.compile(r"<!--(.{0,500}?)-->", re.DOTALL)
+_WORD = re.compile(r"[a-z]{3,}")
 _OVERRIDE = re.compile(
     r"\b(ignore|disregard|forget|override|bypass)\s+(?:all\s+|any\s+|the\s+|your\s+|of\s+)*"
     r"(previous|prior|above|earlier|preceding|former|system|original|existing)\s+"
@@ -417,7 +419,7 @@ def scan_tools(tools: Sequence[ToolDefinition]) -> list[ToolFinding]:
     names = frozenset(_norm_name(t.name) for t in listed)
     found: list[ToolFinding] = []
     for tool in listed:
-        found.extend(scan_tool(tool, names))
+        found.extend(_scan_tool(tool, names))
     return found
 
 
@@ -435,17 +437,37 @@ def _property_names(schema: object, depth: int = 0) -> Iterator[str]:
 
 
 def tool_findings_codes(tools: Sequence[ToolDefinition]) -> tuple[str, ...]:
-    """The distinct finding codes of :func:`scan_tools`, sorted (for the ``findings`` column)."""
-    return tuple(sorted({str(f.code) for f in scan_tools(tools)}))
+    """The distinct finding codes of :func:`scan_tools`, sorted (for the ``findings`` column).
+
+    A crawl meets the same tool list again and again (one server package, many deployments),
+    and the scan is the costliest part of classifying it: results are cached by the list's
+    definition digests (which fix every scanned string, the sibling names included)."""
+    listed = tuple(tools[:MAX_TOOLS])
+    return _cached_codes(_ToolList(tuple(t.sha256 for t in listed), listed))
+
+
+@dataclass(frozen=True, slots=True)
+class _ToolList:
+    """A server's tools as a cache key: equal when their definition digests are equal."""
+
+    key: tuple[str, ...]
+    tools: tuple[ToolDefinition, ...] = field(compare=False, hash=False)
+
+
+@lru_cache(maxsize=4096)
+def _cached_codes(tools: _ToolList) -> tuple[str, ...]:
+    return tuple(sorted({str(f.code) for f in scan_tools(tools.tools)}))
 
 
 def scan_tool(tool: ToolDefinition, server_tools: Iterable[str] = ()) -> list[ToolFinding]:
     """The findings of one tool; ``server_tools`` are the names of its server's tools."""
+    return _scan_tool(tool, frozenset(_norm_name(n) for n in server_tools))
+
+
+def _scan_tool(tool: ToolDefinition, server_names: frozenset[str]) -> list[ToolFinding]:
+    """:func:`scan_tool` with the server's tool names already normalised (once per server)."""
     # Identifiers that are not foreign tools: the server's tool names and this tool's parameters.
-    siblings = frozenset(
-        {*(_norm_name(n) for n in server_tools), _norm_name(tool.name)}
-        | set(_property_names(tool.input_schema))
-    )
+    siblings = server_names | {_norm_name(tool.name), *_property_names(tool.input_schema)}
     name = shown(tool.name, cap=MAX_NAME_CHARS + 32)
     seen: set[str] = set()
     out: list[ToolFinding] = []
@@ -484,6 +506,10 @@ def scan_text(
 
 
 def _raw_hits(text: str) -> Iterator[_Hit]:
+    if text.isascii():
+        # Most text: no tag, bidi, selector or invisible character can be in it.
+        yield from _ascii_hits(text)
+        return
     if m := _ANSI.search(text):
         yield _Hit("ansi_escape", m.start(), m.end(), folded=False)
     if m := _TAGS.search(text):
@@ -501,11 +527,23 @@ def _raw_hits(text: str) -> Iterator[_Hit]:
     m = _ZERO_WIDTH.search(text) or _JOINER_IN_LATIN.search(text)
     if m and not (m.group() in "\u115f\u1160\u3164\uffa0" and _HANGUL.search(text)):
         yield _Hit("zero_width", m.start(), m.end(), folded=False)
+    yield from _padding_hits(text)
+    yield from _blob_hits(text)
+
+
+def _ascii_hits(text: str) -> Iterator[_Hit]:
+    """The raw-text rules that ASCII text can trigger (ESC, padding, encoded blobs)."""
+    if (at := text.find("\x1b")) >= 0:
+        yield _Hit("ansi_escape", at, at + 1, folded=False)
+    yield from _padding_hits(text)
+    yield from _blob_hits(text)
+
+
+def _padding_hits(text: str) -> Iterator[_Hit]:
     if m := _PADDING.search(text):
         before = shown(text[max(0, m.start() - 40) : m.start()]).strip()
         note = f"{len(m.group())} blank characters in a row after: {before!r}"
         yield _Hit("padding", m.start(), m.end(), folded=False, note=note)
-    yield from _blob_hits(text)
 
 
 def _blob_hits(text: str) -> Iterator[_Hit]:
@@ -589,7 +627,7 @@ def _search(pattern: re.Pattern[str]) -> _Finder:
 
 def _html_comment(text: str, _siblings: frozenset[str]) -> tuple[int, int] | None:
     for m in _HTML_COMMENT.finditer(text):
-        if re.search(r"[a-z]{3,}", m.group(1)):
+        if _WORD.search(m.group(1)):
             return m.start(), m.end()
     return None
 
@@ -658,7 +696,9 @@ def _reserved(destination: str) -> bool:
 
 def _mask_urls(text: str) -> str:
     # Names inside URLs and e-mail addresses are not tool names; same length keeps offsets.
-    return re.sub(rf"{_URL}|{_EMAIL}", lambda m: "x" * len(m.group()), text)
+    if "://" not in text and "@" not in text:
+        return text
+    return _DESTINATION.sub(lambda m: "x" * len(m.group()), text)
 
 
 _FOLDED_RULES: tuple[tuple[str, _Finder], ...] = (

@@ -176,9 +176,15 @@ def fold(text: str) -> str:
     """Text as the rules match it: invisible characters removed (so that ``ig\u200bnore`` still
     reads ``ignore``), NFKC-normalised (fullwidth and styled letters become plain), lower-cased,
     runs of blanks collapsed to one space (line breaks kept: they end sentences)."""
-    stripped = _INVISIBLE.sub("", text[:MAX_TEXT])
+    text = text[:MAX_TEXT]
+    if text.isascii():  # nothing invisible, and NFKC leaves ASCII as it is
+        return _BLANKS.sub(" ", text.lower())
+    stripped = _INVISIBLE.sub("", text)
     normal = unicodedata.normalize("NFKC", stripped).lower()
-    return re.sub(r"[ \t\f\v]+", " ", normal)
+    return _BLANKS.sub(" ", normal)
+
+
+_BLANKS = re.compile(r"[ \t\f\v]+")
 
 
 def tool_strings(tool: ToolDefinition) -> Iterator[tuple[str, str]]:

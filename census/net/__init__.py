@@ -1,7 +1,7 @@
 """census.net: the only code that touches sockets.
 
     client.py     ProbeClient (one per process): aiohttp session factory, shared SSLContext,
-                  pool limits, capped reads, SSE reader, step deadlines, tenacity retries
+                  pool limits, capped reads, SSE reader, step deadlines, bounded retries
     resolver.py   VettingResolver: hosts-file or system DNS, refuses non-public addresses,
                   connects to exactly what it vetted (DNS rebinding cannot slip through)
     body.py       bounded gzip/deflate/br decoding

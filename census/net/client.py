@@ -15,13 +15,13 @@ import ssl
 import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
+from contextvars import ContextVar
 from dataclasses import dataclass, field
-from types import SimpleNamespace
+from functools import lru_cache
 from typing import Any
 
 import aiohttp
 import anyio
-import tenacity
 from yarl import URL
 
 from census.config import ProbeSettings
@@ -61,6 +61,8 @@ KEPT_HEADERS = RATE_LIMIT_HEADERS | frozenset(
 _MAX_HEADER_VALUE = 2048
 _RETRY_STATUSES = frozenset({429, 502, 503})
 _CHUNK = 16 << 10
+#: Pause before retrying a connection reset (the only transport failure retried).
+_RESET_PAUSE = 0.05
 
 
 @dataclass(slots=True)
@@ -68,25 +70,32 @@ class _Timing:
     marks: dict[str, float] = field(default_factory=dict)
 
 
-async def _on_dns_start(_s: Any, ctx: SimpleNamespace, _p: Any) -> None:
-    _timing(ctx).marks["dns_start"] = time.perf_counter()
+#: The timing marks of the request in flight in this task (a contextvar, not an aiohttp
+#: TraceConfig: tracing builds a dozen signal objects per request whether or not they are used).
+_TIMING: ContextVar[_Timing | None] = ContextVar("census_request_timing", default=None)
 
 
-async def _on_dns_end(_s: Any, ctx: SimpleNamespace, _p: Any) -> None:
-    _timing(ctx).marks["dns_end"] = time.perf_counter()
+def _mark(name: str) -> None:
+    timing = _TIMING.get()
+    if timing is not None:
+        timing.marks[name] = time.perf_counter()
 
 
-async def _on_conn_start(_s: Any, ctx: SimpleNamespace, _p: Any) -> None:
-    _timing(ctx).marks["conn_start"] = time.perf_counter()
+class _TimedConnector(aiohttp.TCPConnector):
+    """Marks DNS and connect (TCP + TLS) phases of new connections for the request's timings."""
 
+    async def _resolve_host(self, *args: Any, **kwargs: Any) -> Any:
+        _mark("dns_start")
+        try:
+            return await super()._resolve_host(*args, **kwargs)
+        finally:
+            _mark("dns_end")
 
-async def _on_conn_end(_s: Any, ctx: SimpleNamespace, _p: Any) -> None:
-    _timing(ctx).marks["conn_end"] = time.perf_counter()
-
-
-def _timing(ctx: SimpleNamespace) -> _Timing:
-    timing = ctx.trace_request_ctx
-    return timing if isinstance(timing, _Timing) else _Timing()
+    async def _create_connection(self, *args: Any, **kwargs: Any) -> Any:
+        _mark("conn_start")
+        connection = await super()._create_connection(*args, **kwargs)
+        _mark("conn_end")
+        return connection
 
 
 class ProbeClient:
@@ -100,14 +109,10 @@ class ProbeClient:
         self.resolver = VettingResolver(hosts, allow_private=settings.allow_private)
         self.ssl_context = _ssl_context(settings)
         self._session: aiohttp.ClientSession | None = None
+        self._timeouts: dict[float, aiohttp.ClientTimeout] = {}
 
     async def __aenter__(self) -> ProbeClient:
-        trace = aiohttp.TraceConfig()
-        trace.on_dns_resolvehost_start.append(_on_dns_start)
-        trace.on_dns_resolvehost_end.append(_on_dns_end)
-        trace.on_connection_create_start.append(_on_conn_start)
-        trace.on_connection_create_end.append(_on_conn_end)
-        connector = aiohttp.TCPConnector(
+        connector = _TimedConnector(
             resolver=self.resolver,
             ssl=self.ssl_context,
             limit=self.settings.pool_limit,
@@ -128,7 +133,6 @@ class ProbeClient:
             auto_decompress=False,
             trust_env=False,
             cookie_jar=aiohttp.DummyCookieJar(),
-            trace_configs=[trace],
             max_line_size=8190,
             max_field_size=8190,
             headers={"User-Agent": self.settings.user_agent},
@@ -149,7 +153,7 @@ class ProbeClient:
 
     def vet(self, url: str) -> None:
         """Refuse an IP-literal URL outside policy (names are vetted by the resolver)."""
-        host = URL(url).host or ""
+        host = _url(url).raw_host or ""
         vet_literal(
             host,
             allow_private=self.settings.allow_private,
@@ -181,16 +185,14 @@ class ProbeClient:
         attempts = 0
         retried: list[dict[str, Any]] = []
         started = time.perf_counter()
+        limit = self.settings.max_attempts
         try:
             self.vet(url)
-            async for attempt in tenacity.AsyncRetrying(
-                stop=tenacity.stop_after_attempt(self.settings.max_attempts),
-                retry=tenacity.retry_if_exception(_transient),
-                wait=_wait_retry_after(self.settings.max_retry_after),
-                reraise=True,
-            ):
-                with attempt:
-                    attempts += 1
+            # A plain loop, not tenacity: this runs for every request of every probe, and
+            # building a tenacity retrier per call cost ~7% of a probe's CPU (py-spy).
+            while True:
+                attempts += 1
+                try:
                     async with self.polite(url):  # each attempt holds the host's slot
                         result = await self._once(
                             method,
@@ -202,17 +204,23 @@ class ProbeClient:
                             deadline or self.settings.step_deadline,
                             large,
                         )
-                    if (
-                        result.status in _RETRY_STATUSES
-                        and attempts < self.settings.max_attempts
-                        and _retry_after_ok(
-                            result.status, result.headers, self.settings.max_retry_after
-                        )
-                    ):
-                        retried.append({"status": result.status, "headers": result.headers})
-                        raise _RetryableStatus(result)
-        except _RetryableStatus as exc:  # pragma: no cover - reraise=True returns the last one
-            result = exc.result
+                except Exception as exc:
+                    if attempts >= limit or not _transient(exc):
+                        raise
+                    await anyio.sleep(_RESET_PAUSE)  # a reset: a moment before the one retry
+                    continue
+                if (
+                    result.status in _RETRY_STATUSES
+                    and attempts < limit
+                    and _retry_after_ok(
+                        result.status, result.headers, self.settings.max_retry_after
+                    )
+                ):
+                    retried.append({"status": result.status, "headers": result.headers})
+                    wait = _retry_after_seconds(result.headers) or 0.0
+                    await anyio.sleep(min(wait, self.settings.max_retry_after))  # Retry-After
+                    continue
+                break
         except Exception as exc:
             failure = failure_of(exc)
             return Exchange(
@@ -252,7 +260,7 @@ class ProbeClient:
         """The per-host slot a request to ``url`` must hold (nothing without a limiter)."""
         if self.limiter is None:
             return nullcontext()
-        return self.limiter.slot(URL(url).host or "")
+        return self.limiter.slot(_url(url).raw_host or "")
 
     async def _once(
         self,
@@ -268,32 +276,38 @@ class ProbeClient:
         """One attempt.  Headers must arrive within the deadline (else the attempt fails); the
         body gets what is left of it, and a body cut short keeps the status it came with."""
         timing = _Timing()
+        token = _TIMING.set(timing)
         t0 = time.perf_counter()
         data = None if json_body is None else json.dumps(json_body, separators=(",", ":"))
-        with anyio.fail_after(deadline):
+        # The step deadline is aiohttp's own per-request total timer (headers and body): an
+        # anyio cancel scope per request cost several times more CPU (py-spy).  It raises
+        # TimeoutError for the headers (the attempt fails) and inside _read_body for the body
+        # (a body cut short keeps the status it came with).
+        try:
             response = await self.session.request(
                 method,
-                url,
+                _url(url),
                 headers=headers,
                 data=data,
                 allow_redirects=False,
-                trace_request_ctx=timing,
+                timeout=self._step_timeout(deadline),
             )
+        finally:
+            _TIMING.reset(token)
         try:
             t_headers = time.perf_counter()
             kept = _kept_headers(response)
             if tls_info is not None and not tls_info:
                 tls_info.update(describe_peer(response))
             text, truncated = "", False
-            error: str | None = str(FailureReason.TIMEOUT)
+            error: str | None
             if _header_bytes(response) > self.settings.max_header_bytes:
                 # A header flood is not HTTP we accept: keep the status, skip the body.
                 truncated, error = True, str(FailureReason.PROTOCOL_ERROR)
             else:
-                with anyio.move_on_after(max(0.0, deadline - (t_headers - t0))):
-                    text, truncated, error = await _read_body(
-                        response, *self._caps(large), sse_rpc_id=rpc_id
-                    )
+                text, truncated, error = await _read_body(
+                    response, *self._caps(large), sse_rpc_id=rpc_id
+                )
             if error == str(FailureReason.TIMEOUT):
                 truncated = True
             if error is None and truncated and not _is_sse(kept):
@@ -312,6 +326,19 @@ class ProbeClient:
             None if error is None else f"body stopped: {error}",
             timings,
         )
+
+    def _step_timeout(self, deadline: float) -> aiohttp.ClientTimeout:
+        timeout = self._timeouts.get(deadline)
+        if timeout is None:
+            timeout = aiohttp.ClientTimeout(
+                total=deadline,
+                # sock_connect, not connect: aiohttp's `connect` also counts waiting for a
+                # pooled connection, which is our own queue, not the server's slowness.
+                sock_connect=self.settings.connect_timeout,
+                sock_read=self.settings.read_timeout,
+            )
+            self._timeouts[deadline] = timeout
+        return timeout
 
     def _caps(self, large: bool) -> tuple[int, int]:
         """(wire, decoded) byte caps for one answer."""
@@ -460,32 +487,13 @@ class _Result:
     timings: dict[str, float]
 
 
-class _RetryableStatus(Exception):
-    def __init__(self, result: _Result) -> None:
-        self.result = result
-
-
 def _transient(exc: BaseException) -> bool:
-    if isinstance(exc, _RetryableStatus):
-        return True
     if isinstance(exc, NetFailure | TimeoutError):
         return False
     failure = failure_of(exc)
     # Only failures before any response byte, and only resets: a refused or timed-out connect
     # will not improve within our budget, and retrying a deadline is retrying a trickle.
     return failure.pre_response and failure.reason is FailureReason.CONNECTION_RESET
-
-
-def _wait_retry_after(cap: float) -> tenacity.wait.wait_base:
-    class _Wait(tenacity.wait.wait_base):
-        def __call__(self, retry_state: tenacity.RetryCallState) -> float:
-            outcome = retry_state.outcome
-            exc = outcome.exception() if outcome is not None else None
-            if isinstance(exc, _RetryableStatus):
-                return min(_retry_after_seconds(exc.result.headers) or 0.0, cap)
-            return 0.05
-
-    return _Wait()
 
 
 def _retry_after_seconds(headers: Mapping[str, str]) -> float | None:
@@ -592,6 +600,12 @@ def _kept_headers(response: aiohttp.ClientResponse) -> dict[str, str]:
             kept[key] = f"{kept[key]}, {value}" if key in kept else value
             kept[key] = kept[key][:_MAX_HEADER_VALUE]
     return kept
+
+
+@lru_cache(maxsize=4096)
+def _url(url: str) -> URL:
+    """Parsed once: a probe sends several requests to one URL, each vetted and paced by host."""
+    return URL(url)
 
 
 def _phase_ms(timing: _Timing, t0: float, t_headers: float) -> dict[str, float]:

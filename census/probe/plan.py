@@ -1,8 +1,8 @@
 """One target, start to finish: the sequence of steps, returning Evidence (never raising for
 anything the remote side does).
 
-    validate URL / policy ─┬─ POST server/discover ─┐ (concurrently: SDK servers route each
-                           └─ POST initialize ──────┘  request on its own headers)
+    validate URL / policy ── POST server/discover ── POST initialize (unless discover reached
+                                                      no HTTP server at all)
     ├─ modern DiscoverResult ........ modern lists (capabilities)
     ├─ InitializeResult ............. initialized → lists (unless listed modern) → DELETE
     ├─ 400/404/405, no modern error . GET event stream → legacy HTTP+SSE session
@@ -37,7 +37,7 @@ from census.probe.rpc import (
     modern_headers,
     modern_request,
 )
-from census.records import Evidence, Exchange, Observation
+from census.records import Evidence, Observation
 from census.vocabulary import FailureReason
 
 __all__ = ["probe", "probe_and_classify", "url_problem"]
@@ -54,7 +54,7 @@ def url_problem(url: str) -> FailureReason | None:
         parsed = URL(url)
     except ValueError:
         return FailureReason.INVALID_URL
-    if parsed.scheme not in ("http", "https") or not parsed.host or parsed.user:
+    if parsed.scheme not in ("http", "https") or not parsed.raw_host or parsed.user:
         return FailureReason.INVALID_URL
     try:
         _ = parsed.port
@@ -105,20 +105,14 @@ async def probe_and_classify(
 
 
 async def _sequence(run: ProbeRun) -> None:
-    answers: dict[str, Exchange] = {}
-
-    async def _discover() -> None:
-        answers["discover"] = await discover(run)
-
-    async def _initialize() -> None:
-        answers["initialize"] = await initialize(run)
-
-    async with anyio.create_task_group() as tg:
-        tg.start_soon(_discover)
-        tg.start_soon(_initialize)
-    disc, init = answers["discover"], answers["initialize"]
-    if disc.error in _UNREACHABLE and init.error in _UNREACHABLE:
-        return  # no HTTP answer at all: nothing more to ask
+    # One after the other on one kept-alive connection, not raced on two: the race cost a
+    # second TCP + TLS handshake per endpoint (the largest single CPU item of a probe) to save
+    # one round trip.  A discover that reached no HTTP server ends the probe: initialize would
+    # go to the same address and port.
+    disc = await discover(run)
+    if disc.error in _UNREACHABLE:
+        return
+    init = await initialize(run)
     init = await renegotiate(run, init)
     modern = discover_result(disc) is not None
     handshake = initialize_result(init) is not None
