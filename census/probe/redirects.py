@@ -37,7 +37,7 @@ async def post_following(
     for _hop in range(run.settings.max_redirects):
         if exchange.status not in REDIRECT_STATUSES:
             break
-        # The base is the URL this answer came from: a concurrent step may have moved run.url.
+        # The base is the URL this answer came from, whatever run.url says by now.
         target = slash_twin(exchange.url, exchange.response_headers.get("location", ""))
         if target is None:
             break
