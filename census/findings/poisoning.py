@@ -469,15 +469,22 @@ def _scan_tool(tool: ToolDefinition, server_names: frozenset[str]) -> list[ToolF
     # Identifiers that are not foreign tools: the server's tool names and this tool's parameters.
     siblings = server_names | {_norm_name(tool.name), *_property_names(tool.input_schema)}
     name = shown(tool.name, cap=MAX_NAME_CHARS + 32)
+    strings = list(tool_strings(tool))
+    folded = [fold(text) for _, text in strings]
+    joined = "\n".join(folded)
+    rules = tuple((r, f) for r, f in _FOLDED_RULES if _PREFILTERS[r].search(joined))
+    raw = "\n".join(text for _, text in strings)
+    check_raw = not raw.isascii() or _RAW_ASCII_PREFILTER.search(raw) is not None
     seen: set[str] = set()
     out: list[ToolFinding] = []
-    for location, text in tool_strings(tool):
-        for hit in scan_text(text, siblings, location=location):
+    for (location, text), folded_text in zip(strings, folded, strict=True):
+        hits = _string_hits(text, folded_text, siblings, location, rules, check_raw)
+        for hit in hits:
             if hit.rule in seen:
                 continue
             seen.add(hit.rule)
             rule = _RULES[hit.rule]
-            source = fold(text) if hit.folded else text
+            source = folded_text if hit.folded else text
             evidence = hit.note or snippet(source, hit.start, hit.end)
             out.append(ToolFinding(rule.code, rule.rule, rule.severity, name, location, evidence))
     out.extend(_oversized(tool, name, seen))
@@ -489,9 +496,20 @@ def scan_text(
 ) -> Iterator[_Hit]:
     """The rule hits in one string found at ``location`` (``name``, ``…#key`` for a parameter
     name, anything else for text)."""
-    yield from _raw_hits(text)
-    folded = fold(text)
-    for rule, finder in _FOLDED_RULES:
+    return _string_hits(text, fold(text), siblings, location, _FOLDED_RULES, True)
+
+
+def _string_hits(
+    text: str,
+    folded: str,
+    siblings: frozenset[str],
+    location: str,
+    rules: tuple[tuple[str, _Finder], ...],
+    check_raw: bool,
+) -> Iterator[_Hit]:
+    if check_raw:
+        yield from _raw_hits(text)
+    for rule, finder in rules:
         match = finder(folded, siblings)
         if match is not None:
             yield _Hit(rule, match[0], match[1], folded=True)
@@ -643,6 +661,8 @@ def _sentences(text: str) -> Iterator[tuple[int, str]]:
 
 
 def _foreign_tool_directive(text: str, siblings: frozenset[str]) -> tuple[int, int] | None:
+    if not _DIRECTIVE.search(text):
+        return None  # no sentence of it can hold a directive (masking URLs only removes words)
     for offset, sentence in _sentences(_mask_urls(text)):
         if not _DIRECTIVE.search(sentence):
             continue
@@ -711,6 +731,27 @@ _FOLDED_RULES: tuple[tuple[str, _Finder], ...] = (
     ("other_tools_directive", _other_tools_directive),
     ("bcc_address", _bcc),
     ("send_to_destination", _send_to_destination),
+)
+
+# A pattern each rule cannot fire without, searched once on all of a tool's folded strings
+# joined by line breaks.  Every match inside one string is also a match in the joined text
+# (none of these patterns is anchored, and a line break is a word boundary and a sentence end,
+# as a string's edges are), so a rule whose pattern is absent from the joined text is skipped
+# for every string of the tool: one regex call instead of one per string and rule.
+_PREFILTERS: dict[str, re.Pattern[str]] = {
+    "tag_wrapper": _TAG,
+    "html_comment": re.compile("<!--"),
+    "override_phrase": _OVERRIDE,
+    "concealment": _CONCEAL,
+    "sensitive_file_request": _SENSITIVE_FILE,
+    "foreign_tool_directive": _DIRECTIVE,
+    "other_tools_directive": _OTHER_TOOLS,
+    "bcc_address": re.compile("@"),
+    "send_to_destination": re.compile("://|@"),
+}
+# The raw-text rules that ASCII can trigger, likewise on the joined raw strings.
+_RAW_ASCII_PREFILTER = re.compile(
+    "\x1b|" + "|".join(p.pattern for p in (_PADDING, _B64_RUN, _HEX_RUN))
 )
 
 
