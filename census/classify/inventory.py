@@ -62,15 +62,15 @@ _CACHED_TEXT = 16_384
 def _token_count(text: str) -> int:
     # Identical definitions recur across endpoints (one server package, many deployments):
     # counting is the costliest step of classifying a tool list, so recurring texts are cached.
-    if len(text) <= _CACHED_TEXT:
-        return _cached_token_count(text)
+    return _cached_count(text) if len(text) <= _CACHED_TEXT else _count(text)
+
+
+def _count(text: str) -> int:
     # encode_ordinary: text such as "<|endoftext|>" in a description is just text.
     return len(_encoding().encode_ordinary(text))
 
 
-@lru_cache(maxsize=8192)
-def _cached_token_count(text: str) -> int:
-    return len(_encoding().encode_ordinary(text))
+_cached_count = lru_cache(maxsize=8192)(_count)
 
 
 def _items(evidence: Evidence, era: str, method: str) -> list[Any]:

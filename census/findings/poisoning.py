@@ -472,7 +472,7 @@ def _scan_tool(tool: ToolDefinition, server_names: frozenset[str]) -> list[ToolF
     strings = list(tool_strings(tool))
     folded = [fold(text) for _, text in strings]
     joined = "\n".join(folded)
-    rules = tuple((r, f) for r, f in _FOLDED_RULES if _PREFILTERS[r].search(joined))
+    rules = tuple(rule for rule in _FOLDED_RULES if rule[1].search(joined))
     raw = "\n".join(text for _, text in strings)
     check_raw = not raw.isascii() or _RAW_ASCII_PREFILTER.search(raw) is not None
     seen: set[str] = set()
@@ -504,12 +504,12 @@ def _string_hits(
     folded: str,
     siblings: frozenset[str],
     location: str,
-    rules: tuple[tuple[str, _Finder], ...],
+    rules: tuple[tuple[str, re.Pattern[str], _Finder], ...],
     check_raw: bool,
 ) -> Iterator[_Hit]:
     if check_raw:
         yield from _raw_hits(text)
-    for rule, finder in rules:
+    for rule, _prefilter, finder in rules:
         match = finder(folded, siblings)
         if match is not None:
             yield _Hit(rule, match[0], match[1], folded=True)
@@ -524,12 +524,15 @@ def _string_hits(
 
 
 def _raw_hits(text: str) -> Iterator[_Hit]:
-    if text.isascii():
-        # Most text: no tag, bidi, selector or invisible character can be in it.
-        yield from _ascii_hits(text)
-        return
     if m := _ANSI.search(text):
         yield _Hit("ansi_escape", m.start(), m.end(), folded=False)
+    if not text.isascii():  # ASCII holds no tag, bidi, selector or invisible character
+        yield from _unicode_hits(text)
+    yield from _padding_hits(text)
+    yield from _blob_hits(text)
+
+
+def _unicode_hits(text: str) -> Iterator[_Hit]:
     if m := _TAGS.search(text):
         decoded = "".join(
             chr(ord(c) - 0xE0000) for c in m.group() if 0x20 <= ord(c) - 0xE0000 < 0x7F
@@ -545,16 +548,6 @@ def _raw_hits(text: str) -> Iterator[_Hit]:
     m = _ZERO_WIDTH.search(text) or _JOINER_IN_LATIN.search(text)
     if m and not (m.group() in "\u115f\u1160\u3164\uffa0" and _HANGUL.search(text)):
         yield _Hit("zero_width", m.start(), m.end(), folded=False)
-    yield from _padding_hits(text)
-    yield from _blob_hits(text)
-
-
-def _ascii_hits(text: str) -> Iterator[_Hit]:
-    """The raw-text rules that ASCII text can trigger (ESC, padding, encoded blobs)."""
-    if (at := text.find("\x1b")) >= 0:
-        yield _Hit("ansi_escape", at, at + 1, folded=False)
-    yield from _padding_hits(text)
-    yield from _blob_hits(text)
 
 
 def _padding_hits(text: str) -> Iterator[_Hit]:
@@ -721,34 +714,22 @@ def _mask_urls(text: str) -> str:
     return _DESTINATION.sub(lambda m: "x" * len(m.group()), text)
 
 
-_FOLDED_RULES: tuple[tuple[str, _Finder], ...] = (
-    ("tag_wrapper", _search(_TAG)),
-    ("html_comment", _html_comment),
-    ("override_phrase", _search(_OVERRIDE)),
-    ("concealment", _search(_CONCEAL)),
-    ("sensitive_file_request", _search(_SENSITIVE_FILE)),
-    ("foreign_tool_directive", _foreign_tool_directive),
-    ("other_tools_directive", _other_tools_directive),
-    ("bcc_address", _bcc),
-    ("send_to_destination", _send_to_destination),
+# Each folded-text rule with a pattern it cannot fire without, searched once on all of a
+# tool's folded strings joined by line breaks.  Every match inside one string is also a match in
+# the joined text (none of these patterns is anchored, and a line break is a word boundary and a
+# sentence end, as a string's edges are), so a rule whose prefilter is absent from the joined
+# text is skipped for every string of the tool: one regex call instead of one per string.
+_FOLDED_RULES: tuple[tuple[str, re.Pattern[str], _Finder], ...] = (
+    ("tag_wrapper", _TAG, _search(_TAG)),
+    ("html_comment", re.compile("<!--"), _html_comment),
+    ("override_phrase", _OVERRIDE, _search(_OVERRIDE)),
+    ("concealment", _CONCEAL, _search(_CONCEAL)),
+    ("sensitive_file_request", _SENSITIVE_FILE, _search(_SENSITIVE_FILE)),
+    ("foreign_tool_directive", _DIRECTIVE, _foreign_tool_directive),
+    ("other_tools_directive", _OTHER_TOOLS, _other_tools_directive),
+    ("bcc_address", re.compile("@"), _bcc),
+    ("send_to_destination", re.compile("://|@"), _send_to_destination),
 )
-
-# A pattern each rule cannot fire without, searched once on all of a tool's folded strings
-# joined by line breaks.  Every match inside one string is also a match in the joined text
-# (none of these patterns is anchored, and a line break is a word boundary and a sentence end,
-# as a string's edges are), so a rule whose pattern is absent from the joined text is skipped
-# for every string of the tool: one regex call instead of one per string and rule.
-_PREFILTERS: dict[str, re.Pattern[str]] = {
-    "tag_wrapper": _TAG,
-    "html_comment": re.compile("<!--"),
-    "override_phrase": _OVERRIDE,
-    "concealment": _CONCEAL,
-    "sensitive_file_request": _SENSITIVE_FILE,
-    "foreign_tool_directive": _DIRECTIVE,
-    "other_tools_directive": _OTHER_TOOLS,
-    "bcc_address": re.compile("@"),
-    "send_to_destination": re.compile("://|@"),
-}
 # The raw-text rules that ASCII can trigger, likewise on the joined raw strings.
 _RAW_ASCII_PREFILTER = re.compile(
     "\x1b|" + "|".join(p.pattern for p in (_PADDING, _B64_RUN, _HEX_RUN))

@@ -109,7 +109,6 @@ class ProbeClient:
         self.resolver = VettingResolver(hosts, allow_private=settings.allow_private)
         self.ssl_context = _ssl_context(settings)
         self._session: aiohttp.ClientSession | None = None
-        self._timeouts: dict[float, aiohttp.ClientTimeout] = {}
 
     async def __aenter__(self) -> ProbeClient:
         connector = _TimedConnector(
@@ -123,13 +122,7 @@ class ProbeClient:
         )
         self._session = aiohttp.ClientSession(
             connector=connector,
-            timeout=aiohttp.ClientTimeout(
-                total=None,
-                # sock_connect, not connect: aiohttp's `connect` also counts waiting for a
-                # pooled connection, which is our own queue, not the server's slowness.
-                sock_connect=self.settings.connect_timeout,
-                sock_read=self.settings.read_timeout,
-            ),
+            timeout=_timeout(self.settings, None),
             auto_decompress=False,
             trust_env=False,
             cookie_jar=aiohttp.DummyCookieJar(),
@@ -290,7 +283,7 @@ class ProbeClient:
                 headers=headers,
                 data=data,
                 allow_redirects=False,
-                timeout=self._step_timeout(deadline),
+                timeout=_timeout(self.settings, deadline),
             )
         finally:
             _TIMING.reset(token)
@@ -326,19 +319,6 @@ class ProbeClient:
             None if error is None else f"body stopped: {error}",
             timings,
         )
-
-    def _step_timeout(self, deadline: float) -> aiohttp.ClientTimeout:
-        timeout = self._timeouts.get(deadline)
-        if timeout is None:
-            timeout = aiohttp.ClientTimeout(
-                total=deadline,
-                # sock_connect, not connect: aiohttp's `connect` also counts waiting for a
-                # pooled connection, which is our own queue, not the server's slowness.
-                sock_connect=self.settings.connect_timeout,
-                sock_read=self.settings.read_timeout,
-            )
-            self._timeouts[deadline] = timeout
-        return timeout
 
     def _caps(self, large: bool) -> tuple[int, int]:
         """(wire, decoded) byte caps for one answer."""
@@ -621,6 +601,17 @@ def _phase_ms(timing: _Timing, t0: float, t_headers: float) -> dict[str, float]:
 
 def _ms(seconds: float) -> float:
     return round(seconds * 1000.0, 3)
+
+
+def _timeout(settings: ProbeSettings, total: float | None) -> aiohttp.ClientTimeout:
+    """aiohttp's timers: ``total`` is the step deadline (None: the session default)."""
+    return aiohttp.ClientTimeout(
+        total=total,
+        # sock_connect, not connect: aiohttp's `connect` also counts waiting for a pooled
+        # connection, which is our own queue, not the server's slowness.
+        sock_connect=settings.connect_timeout,
+        sock_read=settings.read_timeout,
+    )
 
 
 def _ssl_context(settings: ProbeSettings) -> ssl.SSLContext:
