@@ -5,15 +5,21 @@ library function and renders; :class:`census.errors.CensusError` becomes one lin
 from __future__ import annotations
 
 import sys
+from typing import NoReturn
 
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 from sqlalchemy.engine import Engine
+
+# typer (0.29, pinned) vendors click; its exceptions are what the parser raises.
+from typer._click import exceptions as click_errors
 
 from census import __version__
 from census.config import load_settings
 from census.errors import CensusError
+from census.safe_text import printable
 from census.store import DatabaseTarget, make_engine, migrate, resolve_database
 from census.store.engine import engine_disposed
 
@@ -117,7 +123,9 @@ def _register_commands() -> None:
     from census.discovery import cli as discovery_cli
     from census.findings import cli as findings_cli
     from census.probe import cli as probe_cli
+    from census.release import cli as release_cli
     from census.report import cli as report_cli
+    from census.sweep import cli as sweep_cli
     from census.testbed import cli as testbed_cli
 
     for module in (
@@ -126,8 +134,10 @@ def _register_commands() -> None:
         probe_cli,
         crawl_cli,
         report_cli,
+        release_cli,
         findings_cli,
         bench_cli,
+        sweep_cli,
     ):
         module.register(app)
 
@@ -135,10 +145,39 @@ def _register_commands() -> None:
 _register_commands()
 
 
+def fail_line(message: object) -> str:
+    """One line for the user: remote or user text escaped, whitespace runs folded."""
+    return printable(" ".join(str(message).split()))
+
+
+def _usage_line(exc: click_errors.ClickException) -> str:
+    line = fail_line(exc.format_message())
+    path = getattr(getattr(exc, "ctx", None), "command_path", None)
+    return f"{line} (see `{path} --help`)" if path else line
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    err_console.print(
+        Text.assemble(("census: error: ", "red"), message), highlight=False, soft_wrap=True
+    )
+    sys.exit(code)
+
+
 def main() -> None:
-    """Entry point: run the app, turning our own errors into one clear line and an exit code."""
+    """Entry point: run the app, turning every error we can name into one line and an exit code.
+
+    Not standalone: click's own usage errors would otherwise be a multi-line box; here they are
+    one line like ours, with the same exit code (2).
+    """
     try:
-        app()  # standalone: click prints usage errors itself and exits with code 2
-    except CensusError as exc:
-        err_console.print(f"[red]census: error:[/red] {exc}", highlight=False, soft_wrap=True)
+        result = app(standalone_mode=False)
+    except click_errors.NoArgsIsHelpError as exc:
+        exc.show()  # `census` or `census db` alone: the help is what was asked for
         sys.exit(exc.exit_code)
+    except click_errors.ClickException as exc:
+        _fail(_usage_line(exc), exc.exit_code)
+    except typer.Abort:
+        _fail("interrupted", 130)
+    except CensusError as exc:
+        _fail(fail_line(exc), exc.exit_code)
+    sys.exit(result if isinstance(result, int) else 0)

@@ -87,10 +87,12 @@ class ProbeSettings:
     max_answer_bytes: int = 256 << 10
     #: Total bytes of response headers accepted (aiohttp caps each line at 8 KiB only).
     max_header_bytes: int = 32 << 10
-    #: Bytes of each body stored in evidence (bodies used for inventory are kept whole up to the
-    #: decoded cap; other steps need only a prefix).
+    #: Characters kept of a body cut short (an answer that timed out or overran its cap) and of
+    #: a legacy event stream.  Complete bodies are kept whole for classification and cut only
+    #: when stored (census.classify.evidence.stored_form, 16 KiB).
     max_evidence_body: int = 16 << 10
-    #: Pages followed per list method (cursor pagination), and items kept per list.
+    #: Pages followed per list method (cursor pagination), and items per list — counted across
+    #: pages and within one page; past it the listing is incomplete (list_failed), none stored.
     max_pages: int = 20
     max_items: int = 1000
     #: Same-origin redirect hops followed per step (/mcp <-> /mcp/ only).

@@ -9,7 +9,7 @@ meaning "not determinable" (an empty cell in exports).
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
@@ -25,7 +25,27 @@ from census.vocabulary import (
     Transport,
 )
 
-__all__ = ["Candidate", "Evidence", "Exchange", "Observation", "Target", "ToolDefinition"]
+__all__ = [
+    "MAX_JSON_DEPTH",
+    "MAX_URL_BYTES",
+    "Candidate",
+    "Evidence",
+    "Exchange",
+    "Observation",
+    "Target",
+    "ToolDefinition",
+]
+
+#: Containers nested deeper than this in a remote party's JSON (a tool schema, a registry entry)
+#: are kept as the JSON text of the subtree: by the canonical form that is hashed
+#: (``census.classify.inventory``) and by the storage sanitiser (``census.store.sanitize``), so
+#: neither depends on Python's recursion limit or PostgreSQL's stack depth.
+MAX_JSON_DEPTH = 64
+#: The longest endpoint URL census accepts, in UTF-8 bytes: below PostgreSQL's b-tree entry
+#: limit for the unique index on endpoint URLs, and past what browsers, CDNs and most servers
+#: accept in a request line.  Discovery rejects longer ones (``url_too_long``); ``census probe``
+#: refuses them as bad input.
+MAX_URL_BYTES = 2048
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +103,15 @@ class Exchange:
     #: Answers of earlier attempts that were retried (429/502/503 honouring Retry-After):
     #: ``{"status": int, "headers": {...}}`` each, so no 429 or limit header is lost.
     retried: tuple[dict[str, Any], ...] = ()
+    #: Set only on stored evidence whose ``body`` was cut to a prefix for storage: what the
+    #: classifiers read of the whole body (``census.classify.wire.reduce_answer``).
+    parsed: dict[str, Any] | None = None
+    #: The URL named credentials (``user:password@``) that census removed before sending: it
+    #: never sends them (``url`` above is what was requested, without them).
+    userinfo_stripped: bool = False
+
+
+_EXCHANGE_FIELDS = tuple(f.name for f in fields(Exchange))
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,19 +124,23 @@ class Evidence:
     tls: dict[str, Any] = field(default_factory=dict)
     notes: dict[str, Any] = field(default_factory=dict)
 
+    def as_document(self) -> dict[str, Any]:
+        """The evidence as a JSON-ready dict (what :meth:`to_json` writes)."""
+        return {
+            "url": self.url,
+            "started_at": self.started_at.isoformat(),
+            # Shallow (not asdict): every field is already JSON-ready, and this runs per probe.
+            "exchanges": [
+                {name: getattr(x, name) for name in _EXCHANGE_FIELDS} for x in self.exchanges
+            ],
+            "tls": self.tls,
+            "notes": self.notes,
+        }
+
     def to_json(self) -> str:
-        """Stable JSON text (what the crawl stores; :meth:`from_json` restores it exactly)."""
-        return json.dumps(
-            {
-                "url": self.url,
-                "started_at": self.started_at.isoformat(),
-                "exchanges": [asdict(x) for x in self.exchanges],
-                "tls": self.tls,
-                "notes": self.notes,
-            },
-            ensure_ascii=False,
-            separators=(",", ":"),
-        )
+        """Stable JSON text (:meth:`from_json` restores it exactly); the crawl stores it through
+        ``census.store.sanitize``, which makes every value storable."""
+        return json.dumps(self.as_document(), ensure_ascii=False, separators=(",", ":"))
 
     @classmethod
     def from_json(cls, text: str) -> Evidence:
@@ -135,6 +168,8 @@ class ToolDefinition:
     canonical_json: str
     sha256: str
     tokens: int
+    #: The definition was too large to count whole: ``tokens`` is scaled from a bounded prefix.
+    tokens_estimated: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,5 +204,10 @@ class Observation:
     tls_days_left: int | None = None
     latency_ms: float | None = None
     findings: tuple[str, ...] = ()
+    #: Confirmation within a run (census.vocabulary.VERDICT_RULE): a probe is one attempt; the
+    #: crawl sets 2 and confirmed/flapping when it probed the endpoint again.
+    attempts: int = 1
+    confirmed: bool | None = None
+    flapping: bool | None = None
     methodology_version: str = ""
     tools: tuple[ToolDefinition, ...] = ()

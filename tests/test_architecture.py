@@ -13,8 +13,9 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "census"
 BASE = {"census", "census.vocabulary", "census.records", "census.config", "census.errors"}
 #: Pure helpers that live in a stage package but do no I/O, so any stage may use them.
-#: the SSE frame parser (classify re-parses stored bodies) and the header names both read
-PURE_HELPERS = {"census.net.sse", "census.net.headers"}
+#: the SSE frame parser (classify re-parses stored bodies) and the header names both read;
+#: the one public-address rule (discovery, the resolver and the classifier share it)
+PURE_HELPERS = {"census.net.sse", "census.net.headers", "census.net.addresses"}
 IO_LIBRARIES = {"aiohttp", "psycopg", "sqlalchemy", "procrastinate", "socket", "ssl"}
 
 
@@ -73,6 +74,11 @@ RULES: dict[str, set[str]] = {
     "findings": {"store", "net", "discovery", "crawl", "report", "probe"},
     "report": {"net", "probe", "discovery", "crawl", "testbed"},
     "store": {"net", "probe", "classify", "discovery", "crawl", "report", "testbed"},
+    # A release is built from stored runs through the report layer, never by probing.
+    "release": {"net", "probe", "classify", "discovery", "crawl", "testbed"},
+    # The domain sweep is a discovery source: it finds candidates and stores them, never probes
+    # or classifies them (its benchmark alone serves the simulated sweep world).
+    "sweep": {"probe", "classify", "crawl", "report"},
 }
 
 

@@ -92,6 +92,10 @@ def bench_command(
         typer.Option(help="Keep the testbed and each side's results here (default: a temp dir)."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    domains: Annotated[
+        int,
+        typer.Option(help="Instead: sweep N simulated domains (`census sweep`) and measure it."),
+    ] = 0,
 ) -> None:
     """Census vs the official MCP SDK vs a bare aiohttp loop on one simulated internet.
 
@@ -100,6 +104,11 @@ def bench_command(
 
     Example: census bench --endpoints 2000 --json
     """
+    if domains:
+        from census.sweep.bench import bench_command as sweep_bench
+
+        sweep_bench(domains, seed, work_dir, as_json)
+        return
     if endpoints < 1 or concurrency < 1 or sdk_endpoints < 0:
         raise UsageError("--endpoints and --concurrency must be positive")
     if mix not in MIXES:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from census.classify.challenge import parse_challenges
-from census.classify.evidence import last, steps
+from census.classify.evidence import STORED_BODY_CHARS, last, steps
 from census.classify.wire import json_body
 from census.records import Evidence, Exchange
 from census.vocabulary import AuthClass
@@ -97,7 +97,9 @@ def classify_auth(evidence: Evidence, mcp_confirmed: bool) -> Auth:
 
 def _names_api_key(wall: Exchange) -> bool:
     header_text = " ".join(f"{k}: {v}" for k, v in wall.response_headers.items())
-    return bool(_API_KEY.search(wall.body or "") or _API_KEY.search(header_text))
+    # Only the stored prefix is searched, so the stored evidence gives the same answer.
+    body = (wall.body or "")[:STORED_BODY_CHARS]
+    return bool(_API_KEY.search(body) or _API_KEY.search(header_text))
 
 
 def _oauth(

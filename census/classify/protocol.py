@@ -1,4 +1,11 @@
-"""Era, transport, version, session and server identity from the handshake exchanges."""
+"""Era, transport, version, session and server identity from the handshake exchanges.
+
+A handshake answered with a ``protocolVersion`` census cannot echo (CR/LF or other controls,
+non-ASCII, over 64 characters: :func:`census.classify.wire.valid_version`) still confirms the
+era, but is a protocol error (``version_invalid``); the version is stored escaped.  An HTTP+SSE
+``endpoint`` event is an MCP signal even when the session it names could not be established
+(``legacy_signal``).
+"""
 
 from __future__ import annotations
 
@@ -9,8 +16,10 @@ from census.classify.evidence import last
 from census.classify.wire import (
     MODERN_VERSION,
     discover_result,
+    escaped_version,
     initialize_result,
     is_modern_error,
+    valid_version,
 )
 from census.records import Evidence, Exchange
 from census.vocabulary import Era, Session, Transport
@@ -30,6 +39,10 @@ class Protocol:
     answer: Exchange | None = None
     listing_era: str | None = None
     modern_signal: bool = False
+    #: the confirming answer's protocolVersion is not one census can echo (stored escaped)
+    version_invalid: bool = False
+    #: an HTTP+SSE `endpoint` event arrived (valid or not), whatever came of it
+    legacy_signal: bool = False
 
 
 def _server_info(info: Any) -> tuple[str | None, str | None]:
@@ -66,6 +79,7 @@ def classify_protocol(evidence: Evidence) -> Protocol:
                 disc,
                 "modern",
                 True,
+                not valid_version(str(handshake["protocolVersion"])),
             )
         return Protocol(
             Era.MODERN,
@@ -80,31 +94,40 @@ def classify_protocol(evidence: Evidence) -> Protocol:
         )
     if handshake is not None and init is not None:
         name, version = _server_info(handshake.get("serverInfo"))
+        protocol_version = str(handshake["protocolVersion"])
         return Protocol(
             Era.HANDSHAKE,
             Transport.STREAMABLE_HTTP,
-            str(handshake["protocolVersion"]),
+            escaped_version(protocol_version),
             _session(init),
             name,
             version,
             init,
             "handshake",
             signal,
+            not valid_version(protocol_version),
         )
+    legacy_signal = bool(
+        evidence.notes.get("legacy_sse_endpoint")
+        or evidence.notes.get("legacy_sse_endpoint_invalid")
+    )
     if old is not None and legacy is not None:
         name, version = _server_info(old.get("serverInfo"))
+        protocol_version = str(old["protocolVersion"])
         return Protocol(
             Era.LEGACY_SSE,
             Transport.SSE,
-            str(old["protocolVersion"]),
+            escaped_version(protocol_version),
             None,
             name,
             version,
             legacy,
             "legacy_sse",
             False,
+            not valid_version(protocol_version),
+            True,
         )
-    return Protocol(modern_signal=signal)
+    return Protocol(modern_signal=signal, legacy_signal=legacy_signal)
 
 
 def _session(init: Exchange) -> Session:

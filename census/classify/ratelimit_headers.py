@@ -10,9 +10,13 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
+from census.net.headers import ascii_int
+
 __all__ = ["RateLimitInfo", "parse_rate_limit", "parse_sf_list"]
 
 _ITEM = re.compile(r'\s*("(?:[^"\\]|\\.)*"|[A-Za-z*][A-Za-z0-9_\-.:%*/]*)((?:\s*;\s*[^;,]+)*)\s*')
+_INTEGER = re.compile(r"-?[0-9]{1,15}")
+_DECIMAL = re.compile(r"-?[0-9]{1,12}\.[0-9]{1,3}")
 _PARAM = re.compile(
     r'\s*;\s*([a-z*][a-z0-9_\-.*]*)\s*(?:=\s*("(?:[^"\\]|\\.)*"|:[^:]*:|[^;,\s]+))?'
 )
@@ -41,13 +45,13 @@ def _value(raw: str | None) -> Any:
         return raw[1:-1]
     if raw.startswith(":"):
         return raw.strip(":")  # a byte sequence (base64), kept as text
-    try:
+    # RFC 9651 numbers are ASCII: int()/float() would also take "٣" or "²"-like digits, and
+    # int() raises past 4,300 digits.  Anything else stays the raw text.
+    if _INTEGER.fullmatch(raw):
         return int(raw)
-    except ValueError:
-        try:
-            return float(raw)
-        except ValueError:
-            return raw
+    if _DECIMAL.fullmatch(raw):
+        return float(raw)
+    return raw
 
 
 def parse_sf_list(text: str) -> list[dict[str, Any]]:
@@ -85,13 +89,16 @@ def _retry_after(raw: str | None) -> float | None:
     if raw is None:
         return None
     value = raw.strip()
-    if value.isdigit():
-        return float(value)
+    seconds = ascii_int(value)
+    if seconds is not None:
+        return float(seconds)
+    if not value.isascii():
+        return None  # an HTTP-date is ASCII ("²", "٣" are digits only to str.isdigit)
     try:
         when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, (when - datetime.now(UTC)).total_seconds()) if when.tzinfo else None
+        return max(0.0, (when - datetime.now(UTC)).total_seconds()) if when.tzinfo else None
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None  # not an HTTP-date (or one out of datetime's range)
 
 
 def parse_rate_limit(headers: dict[str, str]) -> RateLimitInfo:

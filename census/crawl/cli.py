@@ -34,11 +34,12 @@ from census.crawl.pipeline import Discovered, DiscoverySpec, run_discovery
 from census.crawl.settings import CrawlSettings
 from census.crawl.worker import make_app
 from census.discovery.cli import summary_table
-from census.errors import ConfigError, UsageError
+from census.errors import CensusError, ConfigError, UsageError
 from census.store import make_engine, migrate, resolve_database
 from census.store.engine import DatabaseTarget, engine_disposed
 from census.store.observations import libpq_url
 from census.testbed.process import ServedTestbed
+from census.vocabulary import RunStatus
 
 __all__ = ["register"]
 
@@ -69,6 +70,29 @@ def _run_fast(fn: Callable[[], Awaitable[T]]) -> T:
 
 
 # --- shared pieces ---------------------------------------------------------------------------
+
+
+@contextmanager
+def _crawl_log(settings: Settings) -> Iterator[Path | None]:
+    """Send the crawl's log (a bug of ours with its traceback, a shard retried) to
+    ``$CENSUS_HOME/logs/crawl.log``: the terminal gets the progress and, on failure, one line.
+    """
+    path = settings.home / "logs" / "crawl.log"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler: logging.Handler = logging.FileHandler(path, encoding="utf-8")
+    except OSError:  # an unwritable home: keep Python's default (warnings on stderr)
+        yield None
+        return
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setLevel(logging.WARNING)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        yield path
+    finally:
+        root.removeHandler(handler)
+        handler.close()
 
 
 @contextmanager
@@ -147,6 +171,8 @@ class _Reporter:
     def __call__(self, p: RunProgress) -> None:
         elapsed = max(1e-6, time.monotonic() - self.started)
         counts = " ".join(f"{k} {v}" for k, v in sorted(p.by_status.items()))
+        if p.status == RunStatus.CONFIRMING:  # first pass over: second probes under way
+            counts += " (confirming)"
         rate = f"{p.done / elapsed:.1f}"
         if self.tty:
             self.progress.update(self.task, completed=p.done, rate=rate, counts=counts)
@@ -210,9 +236,30 @@ def _crawl(
         )
     if final is not None:
         console.print(_summary(final, time.monotonic() - started))
-        if final.status != "complete":
-            console.print(f"run {run_id} stopped; finish it with `census crawl --resume {run_id}`")
+        if final.status == RunStatus.FAILED:
+            raise CensusError(
+                f"run {run_id} failed: {final.shards_failed} of {final.shards_total} shard(s)"
+                f" failed after their retries ({final.done}/{final.total} endpoints observed);"
+                f" finish it with `census crawl --resume {run_id}`"
+            )
+        if final.status != RunStatus.COMPLETE:
+            raise CensusError(
+                f"run {run_id} {final.status} ({final.done}/{final.total} endpoints observed);"
+                f" finish it with `census crawl --resume {run_id}`"
+            )
     return final
+
+
+#: The confirmation delay on a simulated internet: its flapping endpoints change state per visit
+#: (a request after 1 s of silence starts a new one, census.testbed.flapping), not per minute,
+#: so two seconds exercise exactly what ten minutes do on the real internet.
+SIMULATED_CONFIRM_DELAY = 2.0
+
+
+def _confirm_delay(given: float | None, *, simulated: bool) -> float:
+    if given is not None:
+        return given
+    return SIMULATED_CONFIRM_DELAY if simulated else _DEFAULTS.confirm_delay
 
 
 def _spec(
@@ -278,6 +325,10 @@ def crawl_command(
     per_host_connections: Annotated[
         int, typer.Option(help="Simultaneous requests to one host.")
     ] = _DEFAULTS.per_host_connections,
+    shard_size: Annotated[
+        int,
+        typer.Option(help="Endpoints per shard (whole hosts per shard; one queue job each)."),
+    ] = _DEFAULTS.shard_size,
     resume: Annotated[
         int | None, typer.Option(help="Finish the stopped run RUN instead of starting one.")
     ] = None,
@@ -287,22 +338,39 @@ def crawl_command(
             "--no-worker", help="Only queue the run; `census worker` processes do the probing."
         ),
     ] = False,
+    confirm_delay: Annotated[
+        float | None,
+        typer.Option(
+            help="Seconds between an endpoint's first probe and its confirmation probe (a"
+            " transient-looking failure is probed again; default 600, or 2 on a --testbed)."
+        ),
+    ] = None,
+    no_confirm: Annotated[
+        bool,
+        typer.Option("--no-confirm", help="Probe every endpoint once: no confirmation probes."),
+    ] = False,
 ) -> None:
     """Crawl: discover from what is named, create a run, shard it, probe it, print a summary.
 
     Example: census crawl --testbed /tmp/tb
     """
     settings = load_settings()
-    if concurrency < 1 or per_host_rate <= 0 or per_host_connections < 1:
+    if concurrency < 1 or per_host_rate <= 0 or per_host_connections < 1 or shard_size < 1:
         raise UsageError(
-            "--concurrency, --per-host-rate and --per-host-connections must be positive"
+            "--concurrency, --per-host-rate, --per-host-connections and --shard-size must be"
+            " positive"
         )
+    if confirm_delay is not None and confirm_delay < 0:
+        raise UsageError("--confirm-delay must be zero or more seconds")
     crawl = CrawlSettings(
         concurrency=concurrency,
         per_host_rate=per_host_rate,
         per_host_connections=per_host_connections,
+        shard_size=shard_size,
+        confirm=not no_confirm,
+        confirm_delay=_confirm_delay(confirm_delay, simulated=testbed is not None),
     )
-    with _database(settings) as (target, engine):
+    with _crawl_log(settings), _database(settings) as (target, engine):
         request = None
         if resume is None:
             probe_opts: dict[str, object] = {}
@@ -322,14 +390,13 @@ def crawl_command(
                 testbed=str(testbed.resolve()) if testbed else None,
                 crawl=crawl,
             )
-        final = _crawl(target, engine, settings, request, resume, run_worker=not no_worker)
-    if final is not None and final.status not in ("complete", "pending", "running"):
-        raise typer.Exit(1)
+        # A run that does not complete raises a one-line CensusError (exit 1) in _crawl.
+        _crawl(target, engine, settings, request, resume, run_worker=not no_worker)
 
 
 def worker_command(
     concurrency: Annotated[
-        int, typer.Option(help="Probes in flight in this process.")
+        int, typer.Option(min=1, help="Probes in flight in this process.")
     ] = _DEFAULTS.concurrency,
 ) -> None:
     """Work the crawl queue until stopped (SIGINT/SIGTERM): start more of these to scale out.
@@ -389,7 +456,10 @@ def schedule_command(
                 hosts_file=probe_opts.get("hosts_file"),  # type: ignore[arg-type]
                 ca_bundle=probe_opts.get("ca_bundle"),  # type: ignore[arg-type]
                 testbed=spec.testbed,
-                crawl=CrawlSettings(concurrency=concurrency),
+                crawl=CrawlSettings(
+                    concurrency=concurrency,
+                    confirm_delay=_confirm_delay(None, simulated=testbed is not None),
+                ),
             )
             schedule_id = add_schedule(engine, cron, spec.as_config(), request)
             console.print(f"schedule {schedule_id}: {cron}; workers started from now on run it")
@@ -421,7 +491,7 @@ def schedule_command(
 
 def demo_command(
     endpoints: Annotated[
-        int, typer.Option("--endpoints", "-n", help="Size of the simulated internet.")
+        int, typer.Option("--endpoints", "-n", min=1, help="Size of the simulated internet.")
     ] = 2000,
     seed: Annotated[int, typer.Option(help="Generation seed.")] = 1,
     mix: Annotated[str, typer.Option(help="uniform | realistic | hostile.")] = "realistic",
@@ -432,6 +502,10 @@ def demo_command(
     per_host_connections: Annotated[
         int, typer.Option(help="Simultaneous requests to one (simulated) host.")
     ] = 4,
+    no_confirm: Annotated[
+        bool,
+        typer.Option("--no-confirm", help="Probe every endpoint once: no confirmation probes."),
+    ] = False,
 ) -> None:
     """The whole pipeline on a simulated internet: serve it, discover it, crawl it, report.
 
@@ -444,6 +518,7 @@ def demo_command(
     with (
         tempfile.TemporaryDirectory(prefix="census-demo-") as tmp,
         _testbed(Path(tmp) / "testbed", endpoints, seed, mix) as folder,
+        _crawl_log(settings),
         _database(settings) as (target, engine),
     ):
         console.print(f"simulated internet: {endpoints} endpoints ({mix} mix) in {folder}")
@@ -460,11 +535,24 @@ def demo_command(
                 concurrency=concurrency,
                 per_host_rate=per_host_rate,
                 per_host_connections=per_host_connections,
+                confirm=not no_confirm,
+                confirm_delay=SIMULATED_CONFIRM_DELAY,
             ),
         )
+        if not no_confirm:
+            console.print(
+                f"confirmation: transient-looking failures are probed again"
+                f" {SIMULATED_CONFIRM_DELAY:g} s after their first probe (the real-internet"
+                f" default is {_DEFAULTS.confirm_delay / 60:g} minutes; the simulated outages"
+                " last one visit, not minutes)"
+            )
         final = _crawl(target, engine, settings, request, None, run_worker=True)
         if final is not None:
             _print_report(engine, final.run_id)
+            # Against the planted answers: why fewer endpoints than served, and agreement.
+            from census.bench.demo import demo_check, print_demo_check
+
+            print_demo_check(demo_check(engine, final.run_id, folder, found.outcomes), console)
 
 
 def _print_report(engine: Engine, run_id: int) -> None:

@@ -5,6 +5,11 @@ procrastinate job per shard (a queueing lock per shard keeps a resumed run from 
 twice).  ``work`` runs a worker in this process — with a sweeper that hands the shards of stalled
 workers (killed, partitioned away) back to the queue — until the run is complete, or forever when
 no run is given (``census worker``).
+
+A run always ends: ``complete`` when every shard is done, ``failed`` when a shard failed after
+its retries (or its job vanished from the queue) and nothing is left queued, ``stopped`` on
+request.  ``work`` watches for all three, and gives up on a database unreachable for longer than
+``CrawlSettings.database_patience``; ``resume_run`` queues every shard not done again.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import signal
+import sys
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
@@ -24,13 +30,16 @@ from procrastinate import exceptions as pexc
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
+from census.classify.inventory import tool_definition
+from census.crawl.confirm import ensure_confirmations, reopen_confirmations
 from census.crawl.settings import CrawlSettings
 from census.crawl.shards import plan_shards
-from census.crawl.worker import CRAWL_QUEUE, PROBE_SHARD, WorkerRuntime, make_app
-from census.errors import UsageError
+from census.crawl.worker import CRAWL_QUEUE, PROBE_SHARD, WorkerRuntime, make_app, settle_run
+from census.errors import CensusError, DatabaseUnreachable, UsageError
 from census.store.engine import make_engine
 from census.store.observations import libpq_url
 from census.store.runs import create_run
+from census.vocabulary import RunStatus, ShardState
 
 __all__ = [
     "CrawlRequest",
@@ -82,6 +91,8 @@ class CrawlRequest:
             },
             "sources": list(self.sources),
             "testbed": self.testbed,
+            # Every output of a run over a simulated internet says so (census.report.schema).
+            "simulated": self.testbed is not None,
             "crawl": asdict(self.crawl),
         }
 
@@ -158,10 +169,18 @@ def _reopen_run(engine: Engine, run_id: int) -> list[int]:
         ).scalar_one_or_none()
         if status is None:
             raise UsageError(f"there is no run {run_id}")
-        if status == "complete":
+        if status == RunStatus.COMPLETE:
             return []
         conn.execute(
-            sa.text("UPDATE crawl_runs SET status = 'running' WHERE id = :id"), {"id": run_id}
+            sa.text("UPDATE crawl_runs SET status = :running, finished_at = NULL WHERE id = :id"),
+            {"id": run_id, "running": RunStatus.RUNNING.value},
+        )
+        conn.execute(
+            sa.text(
+                "UPDATE crawl_shards SET state = :queued, finished_at = NULL"
+                " WHERE run_id = :id AND state = :failed"
+            ),
+            {"id": run_id, "queued": ShardState.QUEUED.value, "failed": ShardState.FAILED.value},
         )
         return list(
             conn.execute(
@@ -177,7 +196,14 @@ def _reopen_run(engine: Engine, run_id: int) -> list[int]:
 async def resume_run(engine: Engine, app: procrastinate.App, run_id: int) -> int:
     """Queue again every shard of the run that is not done; returns how many were queued."""
     pending = await anyio.to_thread.run_sync(_reopen_run, engine, run_id)
-    return await _defer(app, run_id, pending)
+    queued = await _defer(app, run_id, pending)
+    # A run past its first pass goes on with its confirmations (census.crawl.confirm).
+    conninfo = libpq_url(engine.url.render_as_string(hide_password=False))
+    await reopen_confirmations(conninfo, run_id)
+    if not pending:
+        async with await psycopg.AsyncConnection.connect(conninfo) as conn:
+            await settle_run(conn, run_id)
+    return queued + await ensure_confirmations(app, conninfo, run_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,6 +215,7 @@ class RunProgress:
     by_status: dict[str, int]
     shards_total: int
     shards_done: int
+    shards_failed: int = 0
 
 
 def progress(engine: Engine, run_id: int) -> RunProgress:
@@ -208,8 +235,8 @@ def progress(engine: Engine, run_id: int) -> RunProgress:
         }
         shards = conn.execute(
             sa.text(
-                "SELECT count(*), count(*) FILTER (WHERE state = 'done') FROM crawl_shards"
-                " WHERE run_id = :id"
+                "SELECT count(*), count(*) FILTER (WHERE state = 'done'),"
+                " count(*) FILTER (WHERE state = 'failed') FROM crawl_shards WHERE run_id = :id"
             ),
             {"id": run_id},
         ).one()
@@ -221,7 +248,35 @@ def progress(engine: Engine, run_id: int) -> RunProgress:
         by_status,
         int(shards[0]),
         int(shards[1]),
+        int(shards[2]),
     )
+
+
+async def settle_orphans(conninfo: str, run_id: int) -> str | None:
+    """Fail the run's queued shards that no queue job will ever work, then end the run if
+    nothing is left queued; returns the run's new status, if it ended.
+
+    A shard's job ends without the shard being done when its last retry failed at a moment
+    the shard could not be marked (the database away), or when the job was cancelled or
+    deleted.  Only the process that queued the run's jobs may call this (a shard whose job is
+    not deferred yet would look orphaned).
+    """
+    async with await psycopg.AsyncConnection.connect(conninfo) as conn:
+        await conn.execute(
+            "UPDATE crawl_shards s SET state = %(failed)s, finished_at = now()"
+            " WHERE s.run_id = %(run)s AND s.state = %(queued)s AND NOT EXISTS ("
+            "   SELECT 1 FROM procrastinate.procrastinate_jobs j"
+            "   WHERE j.task_name = %(task)s AND j.status IN ('todo', 'doing', 'aborting')"
+            "   AND j.args->>'run_id' = s.run_id::text AND j.args->>'shard_no' = s.shard_no::text)",
+            {
+                "run": run_id,
+                "task": PROBE_SHARD,
+                "failed": ShardState.FAILED.value,
+                "queued": ShardState.QUEUED.value,
+            },
+        )
+        await conn.commit()
+        return await settle_run(conn, run_id)
 
 
 def _schedules(database_url: str) -> list[tuple[int, str]]:
@@ -286,6 +341,11 @@ async def start_scheduled(
         engine.dispose()
 
 
+def _first_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 async def _job_statuses_written() -> None:
     """Wait for procrastinate's shielded job-status writes still in flight after its worker
     stopped (a job cancelled at the end of the grace period is marked for retry by a task of
@@ -329,12 +389,23 @@ async def work(
 ) -> RunProgress | None:
     """Run a worker: until ``until_run`` is complete, or until stopped (SIGINT/SIGTERM)."""
     conninfo = libpq_url(database_url)
-    app = make_app(conninfo, pool_size=crawl.worker_jobs + 2, schedules=_schedules(database_url))
+    app = make_app(
+        conninfo,
+        pool_size=crawl.worker_jobs + 2,
+        schedules=_schedules(database_url),
+        crawl=crawl,
+    )
     runtime = WorkerRuntime(
         database_url=database_url, conninfo=conninfo, crawl=crawl, user_agent=user_agent
     )
+    # Load the tokenizer (~2 s, more on a busy machine) in a thread before the first shard:
+    # loaded lazily on the loop, it would stall the heartbeats long enough for a sweeper to
+    # take this worker's running shards for stalled and hand them out a second time.
+    await anyio.to_thread.run_sync(tool_definition, {"name": "warm-up", "inputSchema": {}})
     last: RunProgress | None = None
     stop = anyio.Event()
+    lost_database: list[str] = []  # why the watch gave up on the database, if it did
+    worker_error: list[str] = []  # why procrastinate's worker stopped by itself, if it did
 
     async with app.open_async(), anyio.create_task_group() as tg:
         # The Worker object rather than app.run_worker_async, so that stopping is
@@ -358,6 +429,11 @@ async def work(
         async def run_worker() -> None:
             try:
                 await worker.run()  # type: ignore[no-untyped-call]
+            except Exception:
+                # The queue itself failed (its database gone for good, a job status it could
+                # not write): logged, and the run ends stopped (resumable), never a traceback.
+                log.exception("the crawl worker stopped on an error")
+                worker_error.append(_first_line(sys.exc_info()[1] or Exception()))
             finally:
                 worker_done.set()
                 stop.set()
@@ -372,17 +448,28 @@ async def work(
         async def watch() -> None:
             nonlocal last
             assert engine is not None and until_run is not None
+            unreachable_since: float | None = None
             while True:
                 try:
+                    await settle_orphans(conninfo, until_run)
+                    await ensure_confirmations(app, conninfo, until_run)
                     last = await anyio.to_thread.run_sync(progress, engine, until_run)
-                except DBAPIError as exc:  # the database restarting: the workers reconnect
-                    log.warning("progress check failed (%s); retrying", exc.orig or exc)
+                    unreachable_since = None
+                except (DBAPIError, psycopg.OperationalError) as exc:
+                    # The database restarting: the workers reconnect.  Gone for good: give up.
+                    log.warning("progress check failed (%s); retrying", _first_line(exc))
+                    now = anyio.current_time()
+                    unreachable_since = unreachable_since or now
+                    if now - unreachable_since > crawl.database_patience:
+                        lost_database.append(_first_line(exc))
+                        stop.set()
+                        return
                     with anyio.move_on_after(progress_interval):
                         await stop.wait()
                     continue
                 if on_progress is not None:
                     on_progress(last)
-                if last.status in ("complete", "failed"):
+                if last.status in (RunStatus.COMPLETE, RunStatus.FAILED):
                     stop.set()
                     return
                 with anyio.move_on_after(progress_interval):
@@ -407,15 +494,31 @@ async def work(
             tg.cancel_scope.cancel()
 
     if until_run is not None and engine is not None:
-        last = progress(engine, until_run)
-        if last.status != "complete":
-            with engine.begin() as conn:
-                conn.execute(
-                    sa.text(
-                        "UPDATE crawl_runs SET status = 'stopped' WHERE id = :id"
-                        " AND status <> 'complete'"
-                    ),
-                    {"id": until_run},
-                )
+        try:
             last = progress(engine, until_run)
+            if last.status in (RunStatus.PENDING, RunStatus.RUNNING, RunStatus.CONFIRMING):
+                with engine.begin() as conn:
+                    conn.execute(
+                        sa.text(
+                            "UPDATE crawl_runs SET status = :stopped WHERE id = :id"
+                            " AND status IN (:pending, :running, :confirming)"
+                        ),
+                        {
+                            "id": until_run,
+                            "stopped": RunStatus.STOPPED.value,
+                            "pending": RunStatus.PENDING.value,
+                            "running": RunStatus.RUNNING.value,
+                            "confirming": RunStatus.CONFIRMING.value,
+                        },
+                    )
+                last = progress(engine, until_run)
+        except DBAPIError as exc:
+            lost_database.append(_first_line(exc))
+        if lost_database:
+            raise DatabaseUnreachable(
+                f"lost the database during run {until_run} ({lost_database[0]}); once it is"
+                f" back, `census crawl --resume {until_run}` finishes the run"
+            )
+    elif worker_error:  # `census worker`: say why it stopped, exit non-zero
+        raise CensusError(f"the worker stopped on an error: {worker_error[0]}")
     return last

@@ -29,3 +29,15 @@ class CrawlSettings:
     stall_check_interval: float = 15.0
     #: How long a stopping worker lets running shards flush before cancelling them.
     shutdown_grace: float = 5.0
+    #: Retries of a failed shard (the database restarting, a worker killed) before the shard is
+    #: marked failed, waiting 0, w, 2w, … seconds between tries (w = ``shard_retry_wait``).  A
+    #: retry probes only the shard's endpoints not observed yet.
+    shard_retries: int = 5
+    shard_retry_wait: int = 2
+    #: Probe every confirmable first verdict (census.vocabulary.is_confirmable) a second time,
+    #: at least ``confirm_delay`` seconds after its first probe and after the run's first pass
+    #: (census.crawl.confirm); the run completes after its confirmations.
+    confirm: bool = True
+    confirm_delay: float = 600.0
+    #: How long `census crawl` waits for an unreachable database before it gives up (exit 3).
+    database_patience: float = 300.0

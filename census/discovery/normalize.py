@@ -11,9 +11,12 @@ One endpoint row exists per canonical URL, so this module decides identity.  The
   routes on real servers: Starlette answers one with a 307 to the other);
 * the query kept in its original order, but the value of every secret-looking parameter
   replaced by ``REDACTED``;
-* userinfo (``user:password@``) removed: census never sends credentials, and the endpoint is
-  the same one without them.  Both redactions set ``secret_in_url`` so the finding
-  ``secret_in_url`` can be raised later without the secret ever being stored.
+* at most ``census.records.MAX_URL_BYTES`` (2,048) UTF-8 bytes (``url_too_long`` otherwise: an
+  unbounded URL would be stored, indexed and printed at any length a catalogue chose);
+* userinfo (``user:password@``, ``:password@``, ``user@``) removed: census never sends
+  credentials, and the endpoint is the same one without them.  Both redactions set
+  ``secret_in_url`` so the finding ``secret_in_url`` can be raised later without the secret
+  ever being stored.
 
 Rejections (see :mod:`census.discovery.reasons`) are decided here too, on the raw text, before
 anything is stored.
@@ -32,6 +35,8 @@ from urllib.parse import unquote, urlsplit
 from publicsuffixlist import PublicSuffixList
 
 from census.discovery.reasons import DiscoveryReason
+from census.net.addresses import is_public
+from census.records import MAX_URL_BYTES
 from census.vocabulary import FailureReason, Transport
 
 __all__ = [
@@ -105,6 +110,10 @@ _NON_PUBLIC_SUFFIXES = (".local", ".internal", ".lan", ".home.arpa", ".localdoma
 _PLACEHOLDER_DOMAINS = ("example.com", "example.net", "example.org")
 _HOST_CHARS = re.compile(r"^[a-z0-9._-]+$")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+_QUERY_SEPARATORS = re.compile(r"([&;])")
+# Longer raw text is refused before parsing (parsing and redacting are linear, but a source
+# may list megabytes on one line).
+_MAX_RAW_LENGTH = 8 * MAX_URL_BYTES
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,8 +178,13 @@ def transport_hint(declared: object, url: str) -> str | None:
 def normalize_url(raw: str) -> NormalizedUrl:
     """Canonicalize one listed URL and decide whether discovery accepts it."""
     text = raw.strip()
-    if not text or any(c.isspace() for c in text) or "://" not in text:
-        return NormalizedUrl(text, "", None, False, FailureReason.INVALID_URL.value)
+    if len(text) > _MAX_RAW_LENGTH:
+        # Not even parsed: a megabyte "URL" is a catalogue defect, and only a redacted prefix
+        # of it is worth keeping as an example.
+        shown = _shorten(_redact_unparsed(text[:MAX_URL_BYTES]))
+        return NormalizedUrl(shown, "", None, _has_secret(text), DiscoveryReason.URL_TOO_LONG)
+    if not text or any(c.isspace() or not c.isprintable() for c in text) or "://" not in text:
+        return NormalizedUrl(_shorten(text), "", None, False, FailureReason.INVALID_URL.value)
     templated = bool(_TEMPLATE.search(text))
     try:
         parts = urlsplit(text)
@@ -186,11 +200,23 @@ def normalize_url(raw: str) -> NormalizedUrl:
     url = _assemble(scheme, host, port, parts.path, query) if host is not None else text
     shown_host = host or ""
     reason = _rejection(scheme, shown_host, port, templated)
+    if reason is None and _too_long(url):
+        reason = DiscoveryReason.URL_TOO_LONG.value
+        url = _shorten(url)
     if reason is not None and reason != FailureReason.INVALID_URL:
         return NormalizedUrl(url, shown_host, registrable_domain(shown_host), secret, reason)
     if reason is not None:
         return NormalizedUrl(url, shown_host, None, secret, reason)
     return NormalizedUrl(url, shown_host, registrable_domain(shown_host), secret)
+
+
+def _too_long(url: str) -> bool:
+    return len(url) > MAX_URL_BYTES or len(url.encode("utf-8", "surrogatepass")) > MAX_URL_BYTES
+
+
+def _shorten(url: str) -> str:
+    """A rejected URL as kept for examples: at most 200 characters (it is printed)."""
+    return url if len(url) <= 200 else url[:199] + "…"
 
 
 def _rejection(scheme: str, host: str, port: int | None, templated: bool) -> str | None:
@@ -202,7 +228,7 @@ def _rejection(scheme: str, host: str, port: int | None, templated: bool) -> str
         address = ipaddress.ip_address(host)
         if address.is_loopback or address.is_unspecified:
             return DiscoveryReason.LOCALHOST.value
-        if not _public_ip(address):
+        if not is_public(address):
             return FailureReason.PRIVATE_ADDRESS.value
         return None
     if not _HOST_CHARS.match(host) or ".." in host or host.startswith(("-", ".")):
@@ -214,14 +240,6 @@ def _rejection(scheme: str, host: str, port: int | None, templated: bool) -> str
     if any(host == d or host.endswith("." + d) for d in _PLACEHOLDER_DOMAINS):
         return DiscoveryReason.PLACEHOLDER_HOST.value
     return None
-
-
-def _public_ip(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return _public_ip(address.ipv4_mapped)
-    if address in ipaddress.ip_network("100.64.0.0/10"):
-        return False
-    return address.is_global and not address.is_multicast
 
 
 def _is_ip(host: str) -> bool:
@@ -257,7 +275,12 @@ def _redact_query(query: str) -> tuple[str, bool]:
         return "", False
     out: list[str] = []
     secret = False
-    for pair in query.split("&"):
+    # Both separators: servers built on older CGI conventions (and Python's own parse_qs
+    # before 3.10) split `a=1;token=…` into two parameters, so `;` hides a secret as well as `&`.
+    for index, pair in enumerate(_QUERY_SEPARATORS.split(query)):
+        if index % 2:
+            out.append(pair)  # the separator itself, kept as it was
+            continue
         name, sep, value = pair.partition("=")
         decoded = unquote(value)
         if value and (_SECRET_NAME.search(unquote(name)) or _OPAQUE_VALUE.match(decoded)):
@@ -266,7 +289,7 @@ def _redact_query(query: str) -> tuple[str, bool]:
             secret = secret or not _TEMPLATE.search(value)
         else:
             out.append(name + sep + value)
-    return "&".join(out), secret
+    return "".join(out), secret
 
 
 def _has_secret(text: str) -> bool:

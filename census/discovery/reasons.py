@@ -18,6 +18,8 @@ non_public_host    the host can never be public: a single label (``mcp-server``)
 placeholder_host   a documentation host (``example.com``/``.net``/``.org`` and their
                    subdomains) copied from a README
 deleted            the registry marks the entry ``deleted`` (a tombstone: the listing ends)
+url_too_long       the canonical URL is longer than 2,048 UTF-8 bytes
+                   (``census.records.MAX_URL_BYTES``)
 ================== ==========================================================================
 
 ``invalid_url`` (vocabulary) covers unparseable URLs, schemes other than http/https and bad
@@ -42,6 +44,7 @@ class DiscoveryReason(StrEnum):
     NON_PUBLIC_HOST = "non_public_host"
     PLACEHOLDER_HOST = "placeholder_host"
     DELETED = "deleted"
+    URL_TOO_LONG = "url_too_long"
 
 
 #: Every value a rejected candidate may carry.

@@ -12,6 +12,9 @@ from typing import Annotated, Any
 
 import typer
 
+from census.errors import ConfigError
+from census.safe_text import json_line, printable
+
 __all__ = ["MAX_FILE_BYTES", "register", "tools_from_json"]
 
 #: Largest tools file read (a server's whole tools/list, all pages).
@@ -64,8 +67,11 @@ def scan_command(
     from census.classify.inventory import tool_definition
     from census.findings.poisoning import scan_tools
 
-    with path.open("rb") as handle:
-        raw = handle.read(MAX_FILE_BYTES + 1)
+    try:
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise ConfigError(f"cannot read {str(path)!r}: {exc.strerror or exc}") from exc
     if len(raw) > MAX_FILE_BYTES:
         raise typer.BadParameter(f"larger than {MAX_FILE_BYTES} bytes", param_hint="PATH")
     try:
@@ -83,7 +89,8 @@ def scan_command(
             "location": f.location,
             "evidence": f.evidence,
         }
-        typer.echo(json.dumps(row, ensure_ascii=False) if as_json else "\t".join(row.values()))
+        # Tool texts are the server's: escaped so they cannot drive the reader's terminal.
+        typer.echo(json_line(row) if as_json else "\t".join(map(printable, row.values())))
     if not as_json:
         typer.echo(f"{len(tools)} tools, {len(found)} findings", err=True)
 

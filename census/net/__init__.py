@@ -4,6 +4,7 @@
                   pool limits, capped reads, SSE reader, step deadlines, bounded retries
     resolver.py   VettingResolver: hosts-file or system DNS, refuses non-public addresses,
                   connects to exactly what it vetted (DNS rebinding cannot slip through)
+    addresses.py  the one public-address rule (pure; discovery and classifiers share it)
     body.py       bounded gzip/deflate/br decoding
     sse.py        incremental SSE parser (pure; classifiers re-read stored streams with it)
     tlsinfo.py    certificate facts (issuer, days left, version)

@@ -27,7 +27,7 @@ from yarl import URL
 from census.config import ProbeSettings
 from census.net.body import DecodeError, make_decoder
 from census.net.errors import NetFailure, failure_of
-from census.net.headers import RATE_LIMIT_HEADERS
+from census.net.headers import RATE_LIMIT_HEADERS, ascii_int
 from census.net.politeness import HostLimiter
 from census.net.resolver import VettingResolver, load_hosts_file, vet_literal
 from census.net.sse import SSEEvent, SSEParser
@@ -35,7 +35,7 @@ from census.net.tlsinfo import describe_peer
 from census.records import Exchange
 from census.vocabulary import FailureReason
 
-__all__ = ["KEPT_HEADERS", "ProbeClient", "SSEStream"]
+__all__ = ["KEPT_HEADERS", "ProbeClient", "SSEStream", "without_userinfo"]
 
 #: Response headers kept in evidence (lower-case); everything a classifier reads.
 KEPT_HEADERS = RATE_LIMIT_HEADERS | frozenset(
@@ -170,10 +170,12 @@ class ProbeClient:
         """One request and its (capped) answer, as an Exchange; never raises for remote faults.
 
         ``rpc_id`` makes an SSE answer stop at the first JSON-RPC message answering it.
-        ``keep_body`` caps the body stored in evidence (default ``max_evidence_body``).
+        The body is kept whole (within the read caps) for classification; storage cuts it
+        (census.classify.evidence.stored_form).  ``keep_body`` caps it here instead.
         ``large`` allows the list-page caps (``max_wire_bytes``/``max_decoded_bytes``) instead
         of ``max_answer_bytes``.
         """
+        url, stripped = without_userinfo(url)
         request_headers = {"Accept-Encoding": "gzip, deflate, br", **(headers or {})}
         attempts = 0
         retried: list[dict[str, Any]] = []
@@ -227,8 +229,9 @@ class ProbeClient:
                 timings_ms={"total": _ms(time.perf_counter() - started)},
                 attempts=max(attempts, 1),
                 retried=tuple(retried),
+                userinfo_stripped=stripped,
             )
-        cap = self.settings.max_evidence_body if keep_body is None else keep_body
+        cap = len(result.text) if keep_body is None else keep_body
         if result.error is not None:
             # A cut-short body is never parsed again: keep only a prefix as evidence.
             cap = min(cap, self.settings.max_evidence_body)
@@ -247,6 +250,7 @@ class ProbeClient:
             timings_ms={**result.timings, "total": _ms(time.perf_counter() - started)},
             attempts=attempts,
             retried=tuple(retried),
+            userinfo_stripped=stripped,
         )
 
     def polite(self, url: str) -> AbstractAsyncContextManager[None]:
@@ -350,7 +354,7 @@ class SSEStream:
     def __init__(self, client: ProbeClient, step: str, url: str, headers: dict[str, str]) -> None:
         self._client = client
         self.step = step
-        self.url = url
+        self.url, self.userinfo_stripped = without_userinfo(url)
         self.headers = headers
         self._response: aiohttp.ClientResponse | None = None
         self._parser = SSEParser()
@@ -453,6 +457,7 @@ class SSEStream:
             error_detail=self.error_detail,
             timings_ms={"total": _ms(time.perf_counter() - self._started)},
             retried=tuple(self.retried),
+            userinfo_stripped=self.userinfo_stripped,
         )
 
 
@@ -477,8 +482,10 @@ def _transient(exc: BaseException) -> bool:
 
 
 def _retry_after_seconds(headers: Mapping[str, str]) -> float | None:
-    value = headers.get("retry-after", "").strip()
-    return float(value) if value.isdigit() else None
+    # ASCII delta-seconds only: "²".isdigit() is True but float("²") raises, which once
+    # turned a 503 into skipped/invalid_url.
+    seconds = ascii_int(headers.get("retry-after"))
+    return None if seconds is None else float(seconds)
 
 
 def _retry_after_ok(status: int, headers: Mapping[str, str], cap: float) -> bool:
@@ -552,10 +559,11 @@ def _answers(events: list[SSEEvent], rpc_id: int | str | None) -> bool:
             continue  # 2025-11-25 priming events carry no data
         try:
             message = json.loads(event.data)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested past the parser's limit
             continue
         if (
             isinstance(message, dict)
+            and type(message.get("id")) is type(rpc_id)  # `true` does not answer id 1
             and message.get("id") == rpc_id
             and ("result" in message or "error" in message)
         ):
@@ -580,6 +588,26 @@ def _kept_headers(response: aiohttp.ClientResponse) -> dict[str, str]:
             kept[key] = f"{kept[key]}, {value}" if key in kept else value
             kept[key] = kept[key][:_MAX_HEADER_VALUE]
     return kept
+
+
+def without_userinfo(url: str) -> tuple[str, bool]:
+    """The URL a request may be sent to, and whether credentials were removed from it.
+
+    The one credential chokepoint: every request census makes goes through
+    :meth:`ProbeClient.send` or :class:`SSEStream`, and both call this first.  aiohttp turns URL
+    userinfo into an ``Authorization: Basic`` header on its own, and URLs census did not choose
+    (a redirect's ``Location``, a legacy SSE ``endpoint`` event, a ``resource_metadata`` link)
+    may carry some: they are removed here, never sent, and the Exchange says so.
+    """
+    if "@" not in url:
+        return url, False  # the common case, without parsing
+    try:
+        parsed = _url(url)
+    except ValueError:
+        return url, False  # unparseable: the request itself fails as invalid_url
+    if parsed.raw_user is None and parsed.raw_password is None:
+        return url, False  # an `@` in the path or query, or an empty `@host`
+    return str(parsed.with_user(None)), True
 
 
 @lru_cache(maxsize=4096)

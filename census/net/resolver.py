@@ -18,6 +18,8 @@ from typing import Any
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import ThreadedResolver
 
+from census.net.addresses import IPAddress, is_public
+
 __all__ = [
     "AddressRefused",
     "NameNotFound",
@@ -27,17 +29,6 @@ __all__ = [
     "vet_literal",
 ]
 
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-
-# Ranges `is_global` does not already exclude but which must never be probed: CGNAT also hosts
-# the Alibaba metadata address; NAT64 can smuggle private IPv4 addresses.
-_EXTRA_BLOCKED = (
-    ipaddress.ip_network("100.64.0.0/10"),
-    ipaddress.ip_network("64:ff9b::/96"),
-    ipaddress.ip_network("64:ff9b:1::/48"),
-    ipaddress.ip_network("2002::/16"),
-)
-
 
 class AddressRefused(OSError):
     """The name resolved (or the URL pointed) to an address the policy refuses."""
@@ -45,15 +36,6 @@ class AddressRefused(OSError):
 
 class NameNotFound(OSError):
     """The name does not resolve (NXDOMAIN, or absent from the hosts file)."""
-
-
-def is_public(address: IPAddress) -> bool:
-    """True for globally routable unicast addresses only (IPv4-mapped IPv6 is unwrapped)."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return is_public(address.ipv4_mapped)
-    if any(address in net for net in _EXTRA_BLOCKED):
-        return False
-    return address.is_global and not address.is_multicast
 
 
 def load_hosts_file(path: Path) -> dict[str, str]:

@@ -1,9 +1,13 @@
 """An incremental Server-Sent Events parser (WHATWG rules: LF, CRLF or CR, multi-line data,
-comments ignored, ``retry`` and ``id`` recorded).  Pure; the client feeds it bounded chunks."""
+comments ignored, ``retry`` and ``id`` recorded).  Pure and total: no field value makes it raise
+(a ``retry`` that is not ASCII digits is ignored, as the standard says).  The client feeds it
+bounded chunks."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from census.net.headers import ascii_int
 
 __all__ = ["SSEEvent", "SSEParser"]
 
@@ -56,8 +60,12 @@ class SSEParser:
         elif name == "id" and "\0" not in value:
             self._id = value
             self.last_event_id = value
-        elif name == "retry" and value.isdigit():
-            self.retry_ms = int(value)
+        elif name == "retry":
+            # WHATWG: only ASCII digits ("²".isdigit() is True, int("²") raises); absurdly
+            # long values are ignored too (census never reconnects on them anyway).
+            retry = ascii_int(value) if value == value.strip() else None
+            if retry is not None:
+                self.retry_ms = retry
         return None
 
 

@@ -9,6 +9,7 @@ from census.classify.wire import (
     initialize_result,
     rpc_message,
     supported_versions,
+    valid_version,
 )
 from census.probe.lists import LIST_KEYS, http_call, walk_list
 from census.probe.ratelimit import polite_budget
@@ -48,6 +49,12 @@ async def finish_handshake(
     result = initialize_result(init) or {}
     version = str(result.get("protocolVersion"))
     session_id = init.response_headers.get("mcp-session-id") or None
+    if not valid_version(version):
+        # A version with CR/LF (or anything else no revision looks like) is never echoed into
+        # MCP-Protocol-Version: the classifier reports the protocol error; just free the session.
+        if session_id is not None:
+            await run.send("delete", "DELETE", headers=handshake_headers(session_id))
+        return
     headers = handshake_headers(session_id, version)
     await run.send(
         "initialized",

@@ -4,16 +4,20 @@ on the stream.  Tried only when Streamable HTTP answered 400/404/405 without a m
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import anyio
 from yarl import URL
 
-from census.classify.wire import initialize_result
-from census.net.client import SSEStream
+from census.classify.wire import initialize_result, same_id
+from census.net.client import SSEStream, without_userinfo
 from census.probe.lists import LIST_KEYS, walk_list
 from census.probe.rpc import ProbeRun, handshake_request, initialize_params
 from census.records import Exchange
+
+#: userinfo in text that is no URL yarl can parse (kept as evidence, credentials redacted)
+_USERINFO = re.compile(r"(//)[^/@\s]*@")
 
 __all__ = ["probe_legacy_sse"]
 
@@ -80,12 +84,23 @@ async def _endpoint(run: ProbeRun, stream: SSEStream) -> str | None:
                     break
     except TimeoutError:
         return None
-    base = URL(run.url)
-    target = base.join(URL(event.data.strip()))
-    if (target.scheme, target.host, target.port) != (base.scheme, base.host, base.port):
-        run.notes["legacy_sse_cross_origin_endpoint"] = str(target)
+    data = event.data.strip()
+    try:
+        base = URL(run.url)
+        target = base.join(URL(data))
+        origin = (target.scheme, target.host, target.port)  # .port raises past 65535
+    except ValueError as exc:
+        # Not a URL at all, or a port out of range: an MCP signal whose session cannot start.
+        run.notes["legacy_sse_endpoint_invalid"] = _USERINFO.sub(
+            r"\1REDACTED@", f"{type(exc).__name__}: {exc}"[:200]
+        )
+        run.notes["legacy_sse_endpoint_data"] = _USERINFO.sub(r"\1REDACTED@", data[:512])
         return None
-    run.notes["legacy_sse_endpoint"] = str(target)
+    if origin != (base.scheme, base.host, base.port):
+        run.notes["legacy_sse_cross_origin_endpoint"] = without_userinfo(str(target))[0]
+        return None
+    # The note never keeps a credential the server put in the URL; the request drops it too.
+    run.notes["legacy_sse_endpoint"] = without_userinfo(str(target))[0]
     return str(target)
 
 
@@ -113,19 +128,15 @@ async def _call(
                     continue
                 try:
                     message = json.loads(event.data)
-                except ValueError:
-                    continue
-                if isinstance(message, dict) and message.get("id") == rpc_id:
+                except (ValueError, RecursionError) as exc:
+                    # A message we cannot read arrived where the reply was due: that is the
+                    # answer, unreadable (RecursionError: nested past the parser's limit).
+                    detail = "nested too deep" if isinstance(exc, RecursionError) else "not JSON"
                     return run.record(
-                        Exchange(
-                            step=reply_step,
-                            method="SSE",
-                            url=stream.url,
-                            status=200,
-                            response_headers={"content-type": "application/json"},
-                            body=event.data[: run.settings.max_decoded_bytes],
-                        )
+                        _reply(run, stream, reply_step, body, event.data, detail=detail)
                     )
+                if isinstance(message, dict) and same_id(message.get("id"), rpc_id):
+                    return run.record(_reply(run, stream, reply_step, body, event.data))
     except TimeoutError:
         pass
     return run.record(
@@ -133,7 +144,31 @@ async def _call(
             step=reply_step,
             method="SSE",
             url=stream.url,
+            request_body=body,
             error="timeout",
             error_detail="no reply on the event stream",
         )
+    )
+
+
+def _reply(
+    run: ProbeRun,
+    stream: SSEStream,
+    step: str,
+    request: dict[str, Any],
+    data: str,
+    *,
+    detail: str | None = None,
+) -> Exchange:
+    """The reply read on the stream as an exchange (``detail``: why it is unreadable)."""
+    return Exchange(
+        step=step,
+        method="SSE",
+        url=stream.url,
+        request_body=request,
+        status=200,
+        response_headers={"content-type": "application/json"},
+        body=data[: run.settings.max_decoded_bytes],
+        error=None if detail is None else "protocol_error",
+        error_detail=None if detail is None else f"reply on the event stream: {detail}",
     )

@@ -1,6 +1,8 @@
 """Cursor pagination of `tools/list`, `resources/list`, `prompts/list` (both eras).
 
-Page and item caps, and loop detection (a cursor seen before ends the walk).
+Page and item caps (items counted across pages and within one page), and loop detection (a
+cursor seen before ends the walk).  A walk that stops early notes why in ``list_stopped``
+(``cursor_loop``, ``item_cap``, ``page_cap``); the classifier reports it ``list_failed``.
 """
 
 from __future__ import annotations
@@ -59,6 +61,11 @@ async def walk_list(run: ProbeRun, method: str, call: Call) -> bool:
         if not isinstance(result, dict) or not isinstance(result.get(key), list):
             return False
         items += len(result[key])
+        if items > run.settings.max_items:
+            # The item cap holds within one page too (a page of 100,000 tools is not stored as
+            # 100,000 rows): the listing is reported incomplete, like one past the page cap.
+            run.notes.setdefault("list_stopped", {})[method] = "item_cap"
+            return False
         next_cursor = result.get("nextCursor")
         if not isinstance(next_cursor, str) or not next_cursor:
             return True

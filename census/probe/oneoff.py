@@ -10,15 +10,20 @@ import anyio
 from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
+from rich.text import Text
+from yarl import URL
 
-from census.classify import classify, observation_row
+from census.classify import observation_row
 from census.config import ProbeSettings, load_settings
 from census.errors import ConfigError
 from census.net.client import ProbeClient
-from census.probe.plan import probe
-from census.records import Evidence, Observation
+from census.net.resolver import AddressRefused, vet_literal
+from census.probe.plan import probe_and_classify, url_problem
+from census.records import MAX_URL_BYTES, Evidence, Observation
+from census.safe_text import json_line, printable
+from census.vocabulary import FailureReason, Status
 
-__all__ = ["build_settings", "probe_many", "run_oneoff"]
+__all__ = ["build_settings", "check_urls", "probe_many", "run_oneoff"]
 
 
 def build_settings(
@@ -52,20 +57,38 @@ def build_settings(
 async def probe_many(
     urls: list[str], settings: ProbeSettings, limit: int = 64
 ) -> list[tuple[Evidence, Observation]]:
-    """Probe URLs concurrently through one client; results in input order."""
+    """Probe URLs concurrently through one client; results in input order (never raises for
+    an endpoint: census's own failures become that endpoint's ``census_error`` observation)."""
     results: list[tuple[Evidence, Observation] | None] = [None] * len(urls)
     gate = anyio.Semaphore(limit)
     async with ProbeClient(settings) as client:
 
         async def one(i: int, url: str) -> None:
             async with gate:
-                evidence = await probe(url, settings, client)
-                results[i] = (evidence, classify(evidence))
+                results[i] = await probe_and_classify(url, settings, client)
 
         async with anyio.create_task_group() as tg:
             for i, url in enumerate(urls):
                 tg.start_soon(one, i, url)
     return [r for r in results if r is not None]
+
+
+def check_urls(urls: list[str], *, allow_private: bool) -> None:
+    """Refuse, before any request, a URL the user typed that census would never probe."""
+    for url in urls:
+        shown = printable(url[:80]) + ("…" if len(url) > 80 else "")
+        if len(url.encode("utf-8", "surrogatepass")) > MAX_URL_BYTES:
+            raise ConfigError(f"{shown!r} is longer than {MAX_URL_BYTES:,} bytes")
+        if url_problem(url) is not None:
+            raise ConfigError(
+                f"{shown!r} is not a URL census can probe "
+                "(http or https, a host, no credentials, no {placeholders})"
+            )
+        host = URL(url).raw_host or ""
+        try:
+            vet_literal(host, allow_private=allow_private)
+        except AddressRefused as exc:
+            raise ConfigError(f"{shown}: {exc}; add --allow-private to probe it") from exc
 
 
 def run_oneoff(
@@ -78,6 +101,7 @@ def run_oneoff(
     optouts: Path | None,
     evidence_dir: Path | None,
 ) -> None:
+    check_urls(urls, allow_private=allow_private)
     settings = build_settings(
         allow_private=allow_private, hosts_file=hosts_file, ca_bundle=ca_bundle, optouts=optouts
     )
@@ -85,35 +109,69 @@ def run_oneoff(
     console = Console()
     for index, (evidence, observation) in enumerate(results):
         if evidence_dir is not None:
-            evidence_dir.mkdir(parents=True, exist_ok=True)
-            (evidence_dir / f"{index:05d}.json").write_text(evidence.to_json(), encoding="utf-8")
+            _write_evidence(evidence_dir / f"{index:05d}.json", evidence)
         if as_json:
-            print(json.dumps(observation_row(observation), ensure_ascii=False))
+            print(json_line(observation_row(observation)))
         else:
             console.print(_panel(evidence, observation))
+    private = [
+        evidence.url
+        for evidence, observation in results
+        # Skipped, not answered: a redirect to a private address is the server's doing (data).
+        if observation.status == Status.SKIPPED
+        and observation.failure_reason == FailureReason.PRIVATE_ADDRESS
+    ]
+    if private and not allow_private:
+        # A name that resolved to a private address: the user asked for something census
+        # refuses by policy, which is not an answer about the endpoint.
+        raise ConfigError(
+            f"{printable(private[0])} resolves to a private address; "
+            "add --allow-private to probe it"
+        )
+
+
+def _write_evidence(path: Path, evidence: Evidence) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Escaped like the JSON lines: the file is the server's text, readable with `cat`.
+        path.write_text(_safe_json(evidence.to_json()), encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot write evidence to {str(path)!r}: {exc.strerror or exc}") from exc
+
+
+def _safe_json(text: str) -> str:
+    return json_line(json.loads(text))
 
 
 def _panel(evidence: Evidence, observation: Observation) -> Panel:
+    # Every remote string is escaped (terminal controls, bidi overrides) and wrapped in Text,
+    # so neither the terminal nor rich's own markup (`[link=…]`) interprets it.
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold")
     table.add_column()
     for column, value in observation_row(observation).items():
         if value is not None and column not in ("url", "run_id"):
-            table.add_row(column, str(value).lower() if isinstance(value, bool) else str(value))
+            shown = str(value).lower() if isinstance(value, bool) else str(value)
+            table.add_row(column, Text(printable(shown)))
     tried = Table(show_header=True, header_style="dim", box=None)
     for name in ("step", "request", "answer", "ms"):
         tried.add_column(name)
     for x in evidence.exchanges:
-        answer = str(x.status) if x.status is not None else f"[red]{x.error}[/red]"
-        if x.status is not None and x.error:
-            answer += f" [red]{x.error}[/red]"
-        tried.add_row(x.step, f"{x.method} {x.url}", answer, str(x.timings_ms.get("total", "")))
+        answer = Text(str(x.status) if x.status is not None else "")
+        if x.error:
+            answer.append((" " if x.status is not None else "") + printable(x.error), "red")
+        tried.add_row(
+            Text(printable(x.step)),
+            Text(printable(f"{x.method} {x.url}")),
+            answer,
+            str(x.timings_ms.get("total", "")),
+        )
     verdict = observation.status.value + (
         f" ({observation.failure_reason.value})" if observation.failure_reason else ""
     )
     return Panel(
         _stack(table, tried),
-        title=f"{evidence.url} — {verdict}",
+        title=Text(printable(f"{evidence.url} — {verdict}")),
     )
 
 

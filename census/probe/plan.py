@@ -13,12 +13,14 @@ anything the remote side does).
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from typing import Any
 
 import anyio
 from yarl import URL
 
+from census.classify.evidence import stored_form
 from census.classify.wire import discover_result, initialize_result, is_modern_error
 from census.config import ProbeSettings
 from census.net.client import ProbeClient
@@ -38,10 +40,11 @@ from census.probe.rpc import (
     modern_request,
 )
 from census.records import Evidence, Observation
-from census.vocabulary import FailureReason
+from census.vocabulary import FailureReason, Status
 
-__all__ = ["probe", "probe_and_classify", "url_problem"]
+__all__ = ["census_error", "probe", "probe_and_classify", "url_problem"]
 
+log = logging.getLogger(__name__)
 _FALLBACK_STATUSES = frozenset({400, 404, 405})
 _WALL = frozenset({401, 403})
 
@@ -54,7 +57,9 @@ def url_problem(url: str) -> FailureReason | None:
         parsed = URL(url)
     except ValueError:
         return FailureReason.INVALID_URL
-    if parsed.scheme not in ("http", "https") or not parsed.raw_host or parsed.user:
+    # Any userinfo (`user@`, `:password@` too): census never sends credentials.
+    has_userinfo = parsed.raw_user is not None or parsed.raw_password is not None
+    if parsed.scheme not in ("http", "https") or not parsed.raw_host or has_userinfo:
         return FailureReason.INVALID_URL
     try:
         _ = parsed.port
@@ -97,11 +102,66 @@ async def probe(target_url: str, settings: ProbeSettings, client: ProbeClient) -
 async def probe_and_classify(
     target_url: str, settings: ProbeSettings, client: ProbeClient
 ) -> tuple[Evidence, Observation]:
-    """Probe, then classify (a convenience for one-off checks and the crawl)."""
+    """Probe, then classify (the one-off checks and the crawl); never raises.
+
+    Remote misbehaviour is already data inside ``probe``; this guard makes census's *own*
+    failures data too: whatever escapes probing or classifying becomes this endpoint's
+    ``skipped``/``census_error`` observation, so one endpoint can never take its batch, shard
+    or run down with it.  Cancellation is not an ``Exception`` and still propagates.
+    """
     from census.classify import classify
 
-    evidence = await probe(target_url, settings, client)
-    return evidence, classify(evidence)
+    started = datetime.now(UTC)
+    stage = "probe"
+    try:
+        evidence = await probe(target_url, settings, client)
+        stage = "classify"
+        # Classified from whole bodies; returned (to store or write) in the stored form, whose
+        # cut bodies carry what classification read of them (census.classify.evidence).
+        return stored_form(evidence), classify(evidence)
+    except Exception as exc:
+        log.exception("census failed to %s %s", stage, target_url)
+        return census_error(target_url, started, stage, exc)
+
+
+def census_error(
+    url: str, started: datetime, stage: str, exc: BaseException
+) -> tuple[Evidence, Observation]:
+    """The observation of an endpoint census's own code failed on (at ``stage``).
+
+    The evidence says where and which exception type, never the message or a traceback (they
+    can carry remote text and belong in the operator's log); classifying it again gives the
+    same observation, like any stored evidence.
+    """
+    from census import METHODOLOGY_VERSION
+    from census.classify import classify
+
+    evidence = Evidence(
+        url=url,
+        started_at=started,
+        notes={
+            "skipped": FailureReason.CENSUS_ERROR.value,
+            "census_error": f"{stage}: {type(exc).__name__}",
+        },
+    )
+    try:
+        return evidence, classify(evidence)
+    except Exception:  # the classifier itself is broken: the same verdict, stated directly
+        log.exception("census failed to classify its own census_error evidence")
+    try:
+        host = (URL(url).host or "").lower()
+    except ValueError:
+        host = ""
+    observation = Observation(
+        url=url,
+        host=host,
+        registrable_domain=None,
+        probed_at=started,
+        status=Status.SKIPPED,
+        failure_reason=FailureReason.CENSUS_ERROR,
+        methodology_version=METHODOLOGY_VERSION,
+    )
+    return evidence, observation
 
 
 async def _sequence(run: ProbeRun) -> None:

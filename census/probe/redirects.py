@@ -8,6 +8,7 @@ from typing import Any
 
 from yarl import URL
 
+from census.net.client import without_userinfo
 from census.probe.rpc import ProbeRun
 from census.records import Exchange
 
@@ -41,7 +42,9 @@ async def post_following(
         target = slash_twin(exchange.url, exchange.response_headers.get("location", ""))
         if target is None:
             break
-        run.notes["redirected_to"] = target
+        # Evidence never keeps a credential a server put in a Location (the request drops it
+        # too, at the client's chokepoint, and its Exchange says so).
+        run.notes["redirected_to"] = without_userinfo(target)[0]
         run.url = target
         exchange = await run.send(
             step, "POST", target, headers=headers, json_body=body, rpc_id=rpc_id

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from census.report import queries
+from census.report import comparisons, queries
 from census.report.model import Figure, Report
 from census.report.security import security_breakdowns
 
@@ -26,6 +26,7 @@ TREND_METRICS: tuple[str, ...] = (
     "auth_oauth_complete",
     "cors_open",
     "rate_limit_advertised",
+    "rate_limiting",
     "tools_mean",
     "tool_tokens_mean",
 )
@@ -59,7 +60,7 @@ def _in_snapshot(engine: Engine, snapshot: str, work: Callable[[Connection], T])
 def build_report(engine: Engine, run: int | str | None = "latest", top: int = 20) -> Report:
     """The full report of one run (``latest`` = the newest complete run).
 
-    The independent aggregates run on three connections at once (PostgreSQL scans on every
+    The independent aggregates run on four connections at once (PostgreSQL scans on every
     core), all reading one exported snapshot, so the figures are consistent even while a crawl
     is still writing the run.
     """
@@ -70,13 +71,16 @@ def build_report(engine: Engine, run: int | str | None = "latest", top: int = 20
         snapshot = str(conn.execute(sa.text("SELECT pg_export_snapshot()")).scalar_one())
         if not _SNAPSHOT.match(snapshot):
             raise ValueError(f"unexpected snapshot id {snapshot!r}")
-        # The exporting transaction stays open until both helpers have finished.
-        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="census-report") as pool:
+        # The exporting transaction stays open until every helper has finished.
+        with ThreadPoolExecutor(max_workers=3, thread_name_prefix="census-report") as pool:
             by_source = pool.submit(
                 _in_snapshot, engine, snapshot, lambda c: queries.sources(c, run_id)
             )
             by_place = pool.submit(
                 _in_snapshot, engine, snapshot, lambda c: queries.places(c, run_id, top)
+            )
+            by_study = pool.submit(
+                _in_snapshot, engine, snapshot, lambda c: comparisons.study_counts(c, run_id)
             )
             groups = queries.groups(conn, run_id)
             stats = queries.tool_stats(conn, run_id)
@@ -84,11 +88,14 @@ def build_report(engine: Engine, run: int | str | None = "latest", top: int = 20
             security = security_breakdowns(conn, run_id, groups, top)
             info = queries.run_info(conn, run_id)
             sources, places = by_source.result(), by_place.result()
+            counts = by_study.result()
         conn.rollback()
+    headline = queries.headline_from(groups, stats)
     return Report(
         run=info,
-        headline=queries.headline_from(groups, stats),
+        headline=headline,
         breakdowns=(*queries.categorical(groups), sources, *places, tokens, *security),
+        comparisons=comparisons.compare(headline, groups, counts),
     )
 
 

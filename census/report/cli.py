@@ -16,7 +16,15 @@ from sqlalchemy.exc import DBAPIError
 from census.config import load_settings
 from census.errors import UsageError
 from census.report.build import build_report, build_trend
-from census.report.diff import diff_runs, diff_to_json, print_diff
+from census.report.diff import (
+    DEBOUNCE_RULE,
+    DIFF_COLUMNS,
+    diff_runs,
+    diff_to_json,
+    incomplete_runs,
+    print_diff,
+    trend_changes,
+)
 from census.report.render import (
     FORMATS,
     print_report,
@@ -74,7 +82,13 @@ def report_command(
         bool, typer.Option("--trend", help="Key shares over the last runs instead.")
     ] = False,
     runs: Annotated[int, typer.Option("--runs", help="How many runs --trend covers.")] = 5,
-    top: Annotated[int, typer.Option("--top", help="Rows of the top-N breakdowns.")] = 20,
+    top: Annotated[int, typer.Option("--top", min=1, help="Rows of the top-N breakdowns.")] = 20,
+    raw: Annotated[
+        bool,
+        typer.Option(
+            "--raw", help="--trend: count single-run status/auth/era changes (not debounced)."
+        ),
+    ] = False,
 ) -> None:
     """The headline table (every percentage with numerator and denominator) and breakdowns.
 
@@ -82,15 +96,21 @@ def report_command(
     """
     if fmt not in FORMATS:
         raise UsageError(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+    if raw and not trend:
+        raise UsageError("--raw goes with --trend (for two runs: census diff A B --raw)")
     with _engine() as engine:
         if trend:
-            t = build_trend(engine, runs)
-            if fmt == "json":
-                _emit(trend_to_json(t), out)
-            elif fmt == "table" and out is None:
-                print_trend(t, console)
-            else:
+            if fmt not in ("json", "table") or (fmt == "table" and out is not None):
                 raise UsageError("--trend renders as table (terminal) or json")
+            t = build_trend(engine, runs)
+            changes = trend_changes(engine, t.runs, raw=raw)
+            with engine.connect() as conn:
+                skipped = incomplete_runs(conn, t.runs[0]) if t.runs else []
+            if fmt == "json":
+                _emit(_trend_json(trend_to_json(t), changes, skipped, raw), out)
+            else:
+                print_trend(t, console)
+                _print_trend_changes(t.runs, changes, skipped, raw)
             return
         report = build_report(engine, run, top)
         if fmt == "table":
@@ -106,6 +126,45 @@ def report_command(
     else:
         text = {"markdown": to_markdown, "json": to_json, "csv": to_csv}[fmt](report)
     _emit(text, out)
+
+
+def _trend_json(
+    text: str, changes: list[dict[str, int] | None], skipped: list[int], raw: bool
+) -> str:
+    """The trend's JSON with each run's status/auth/era changes since the previous run."""
+    import json
+
+    data = json.loads(text)
+    for point, changed in zip(data["runs"], changes, strict=True):
+        point["changes"] = changed
+    data["changes_rule"] = "single-run changes (--raw)" if raw else DEBOUNCE_RULE
+    data["skipped_incomplete_runs"] = skipped
+    return json.dumps(data, indent=2) + "\n"
+
+
+def _print_trend_changes(
+    runs: tuple[int, ...], changes: list[dict[str, int] | None], skipped: list[int], raw: bool
+) -> None:
+    from rich.table import Table
+
+    rule = "single-run changes (--raw)" if raw else "debounced: " + DEBOUNCE_RULE
+    table = Table(
+        title="Endpoints changed since the previous run", caption=rule, title_justify="left"
+    )
+    table.add_column("run")
+    for col in DIFF_COLUMNS:
+        table.add_column(col, justify="right")
+    for run_id, changed in zip(runs, changes, strict=True):
+        cells = (
+            ["—"] * len(DIFF_COLUMNS)
+            if changed is None
+            else [f"{changed[c]:,}" for c in DIFF_COLUMNS]
+        )
+        table.add_row(str(run_id), *cells)
+    console.print(table)
+    if skipped:
+        listed = ", ".join(str(r) for r in skipped)
+        console.print(f"incomplete runs skipped (never compared): {listed}", highlight=False)
 
 
 def export_command(
@@ -140,6 +199,8 @@ def export_command(
         err_console.print(
             f"exported {result.rows:,} {table} rows ({scope}) to {result.path}", highlight=False
         )
+    if result.simulated:
+        err_console.print("note: SIMULATED data (a simulated internet), not the real one")
 
 
 def diff_command(
@@ -148,15 +209,26 @@ def diff_command(
     fmt: Annotated[str, typer.Option("--format", "-f", help="table | json.")] = "table",
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write to this file.")] = None,
     limit: Annotated[int, typer.Option(help="Rows listed per change table.")] = 50,
+    raw: Annotated[
+        bool,
+        typer.Option(
+            "--raw",
+            help="Single-run status/auth/era changes, instead of only the changes two"
+            " consecutive complete runs agree on.",
+        ),
+    ] = False,
 ) -> None:
     """Endpoints new and gone; status, auth and era changes; tools added, removed, changed.
+
+    A status, auth or era change counts only when two consecutive complete runs agree on the
+    new value (--raw: every single-run change).  Both runs must be complete.
 
     Example: census diff 3 4 --format json
     """
     if fmt not in ("table", "json"):
         raise UsageError(f"--format must be table or json, not {fmt!r}")
     with _engine() as engine:
-        d = diff_runs(engine, run_a, run_b)
+        d = diff_runs(engine, run_a, run_b, raw=raw)
     if fmt == "json":
         _emit(diff_to_json(d), out)
     elif out is None:

@@ -9,12 +9,25 @@ downgrades) come from :func:`census.findings.diff_observations` over the endpoin
 or identity columns differ (selected in SQL, so a diff of two large runs loads few tools).  A
 rug pull is reported per tool with its old and new *definition* hash (name, description, input
 schema: ``census.findings.definition_hash``), so an annotation-only change is not one.
+
+**Debounced changes** (the default; ``raw=True`` / ``--raw`` gives the single-run changes).  One
+outage during one run must not read as a change, so a change of ``status``, ``auth_class`` or
+``era`` counts only once two consecutive complete runs agree on the new value
+(:data:`DEBOUNCE_RULE`).  The *confirmed value* of an endpoint at run X is the value it had in
+the latest pair of consecutive complete runs (both at or before X, the endpoint observed in both)
+that agreed.  A diff from A to B counts an endpoint observed in both when its confirmed value at
+B differs from its confirmed value at A — or, when nothing was confirmed by A yet, from the
+first value observed, so that a change is counted once over a sequence of consecutive diffs.
+Incomplete runs are never compared: naming one is an error, and they are not part of the
+sequence of consecutive complete runs.  Endpoints new and gone, tool changes and the security
+findings stay single-run: each is the evidence of one observation.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,6 +36,7 @@ from rich.table import Table
 from rich.text import Text
 from sqlalchemy.engine import Connection, Engine
 
+from census.errors import UsageError
 from census.findings import diff_observations, diff_tools
 from census.records import Observation, ToolDefinition
 from census.report import queries
@@ -30,17 +44,27 @@ from census.report.safety import clean_text
 from census.vocabulary import AuthClass, Era, Finding, Status, Tls
 
 __all__ = [
+    "DEBOUNCE_RULE",
     "DIFF_COLUMNS",
     "DiffFinding",
     "RugPull",
     "RunDiff",
     "diff_runs",
     "diff_to_json",
+    "incomplete_runs",
     "print_diff",
+    "require_complete",
+    "trend_changes",
 ]
 
 #: Observation columns whose transitions a diff counts.
 DIFF_COLUMNS = ("status", "auth_class", "era")
+
+#: The debouncing rule, as printed beside debounced counts and in the release's methodology.
+DEBOUNCE_RULE = (
+    "a change of status, auth_class or era is counted only when two consecutive complete runs"
+    " agree on the new value; incomplete runs are never compared"
+)
 
 _ENDPOINTS_SQL = """
 SELECT e.url, CASE WHEN a.endpoint_id IS NULL THEN 'new' ELSE 'gone' END AS change
@@ -79,6 +103,53 @@ WHERE ta.sha256 IS DISTINCT FROM tb.sha256
 ORDER BY 3, e.url, 2
 """
 
+
+# Debounced transitions of one column.  ``seq`` numbers the complete runs up to the later run;
+# ``pairs`` keeps each observation that agrees with the same endpoint's observation in the
+# previous complete run; the confirmed value at a run is that of its latest such pair.
+_DEBOUNCED_SQL = """
+WITH runs AS (
+  SELECT id, row_number() OVER (ORDER BY id) AS k FROM crawl_runs
+  WHERE status = 'complete' AND id <= greatest(:a, :b)
+),
+both_runs AS (
+  SELECT a.endpoint_id FROM observations a JOIN observations b
+    ON b.endpoint_id = a.endpoint_id AND b.run_id = :b
+  WHERE a.run_id = :a
+),
+seq AS (
+  SELECT o.endpoint_id, r.id AS run_id, r.k, o.{col} AS v
+  FROM observations o JOIN runs r ON r.id = o.run_id
+  WHERE o.endpoint_id IN (SELECT endpoint_id FROM both_runs)
+),
+pairs AS (
+  SELECT cur.endpoint_id, cur.run_id, cur.k, cur.v FROM seq cur JOIN seq prev
+    ON prev.endpoint_id = cur.endpoint_id AND prev.k = cur.k - 1
+    AND prev.v IS NOT DISTINCT FROM cur.v
+),
+at_a AS (
+  SELECT DISTINCT ON (endpoint_id) endpoint_id, v FROM pairs WHERE run_id <= :a
+  ORDER BY endpoint_id, k DESC
+),
+at_b AS (
+  SELECT DISTINCT ON (endpoint_id) endpoint_id, v FROM pairs WHERE run_id <= :b
+  ORDER BY endpoint_id, k DESC
+),
+first_a AS (
+  SELECT DISTINCT ON (endpoint_id) endpoint_id, v FROM seq WHERE run_id <= :a
+  ORDER BY endpoint_id, k
+),
+changed AS (
+  SELECT CASE WHEN at_a.endpoint_id IS NULL THEN first_a.v ELSE at_a.v END AS before,
+    at_b.v AS after
+  FROM both_runs JOIN at_b ON at_b.endpoint_id = both_runs.endpoint_id
+  JOIN first_a ON first_a.endpoint_id = both_runs.endpoint_id
+  LEFT JOIN at_a ON at_a.endpoint_id = both_runs.endpoint_id
+)
+SELECT before, after, count(*) AS endpoints FROM changed
+WHERE before IS DISTINCT FROM after
+GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2
+"""
 
 # Endpoints observed in both runs whose identity columns or listed tools differ: the only
 # ones census.findings.diff_observations can raise a finding on.
@@ -146,6 +217,10 @@ class RunDiff:
     tools: tuple[tuple[str, str, str, str | None, str | None], ...]  # url, tool, change, a, b
     findings: tuple[DiffFinding, ...] = ()
     rug_pulls: tuple[RugPull, ...] = ()
+    #: ``transitions`` are debounced (DEBOUNCE_RULE); False: single-run changes.
+    debounced: bool = False
+    #: Debounced diffs only: how many endpoints changed each column between the two runs alone.
+    single_run: dict[str, int] = field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:
         out = {"endpoints_new": 0, "endpoints_gone": 0}
@@ -153,6 +228,8 @@ class RunDiff:
             out[f"endpoints_{change}"] += 1
         for col, rows in self.transitions.items():
             out[f"{col}_changed"] = sum(n for _, _, n in rows)
+            if col in self.single_run:
+                out[f"{col}_changed_single_run"] = self.single_run[col]
         for change in ("added", "removed", "changed"):
             out[f"tools_{change}"] = sum(1 for t in self.tools if t[2] == change)
         out["rug_pull_tools"] = len(self.rug_pulls)
@@ -164,6 +241,8 @@ class RunDiff:
         return {
             "run_a": self.run_a,
             "run_b": self.run_b,
+            "debounced": self.debounced,
+            "rule": DEBOUNCE_RULE if self.debounced else "single-run changes (--raw)",
             "counts": self.counts(),
             "endpoints": [{"url": u, "change": c} for u, c in self.endpoints],
             "transitions": {
@@ -268,25 +347,88 @@ def _findings(
     return tuple(findings), tuple(rug_pulls)
 
 
-def _diff(conn: Connection, a: int, b: int) -> RunDiff:
-    p = {"a": a, "b": b}
-    endpoints = tuple((r[0], r[1]) for r in conn.execute(sa.text(_ENDPOINTS_SQL), p))
-    transitions = {
+Transitions = dict[str, tuple[tuple[str | None, str | None, int], ...]]
+
+
+def _transitions(conn: Connection, a: int, b: int, raw: bool) -> Transitions:
+    sql = _TRANSITION_SQL if raw else _DEBOUNCED_SQL
+    return {
         col: tuple(
             (r[0], r[1], int(r[2]))
-            for r in conn.execute(sa.text(_TRANSITION_SQL.format(col=col)), p)
+            for r in conn.execute(sa.text(sql.format(col=col)), {"a": a, "b": b})
         )
         for col in DIFF_COLUMNS
     }
+
+
+def _diff(conn: Connection, a: int, b: int, raw: bool = False) -> RunDiff:
+    p = {"a": a, "b": b}
+    endpoints = tuple((r[0], r[1]) for r in conn.execute(sa.text(_ENDPOINTS_SQL), p))
+    single = _transitions(conn, a, b, raw=True)
+    transitions = single if raw else _transitions(conn, a, b, raw=False)
     tools = tuple((r[0], r[1], r[2], r[3], r[4]) for r in conn.execute(sa.text(_TOOLS_SQL), p))
     findings, rug_pulls = _findings(conn, a, b)
-    return RunDiff(a, b, endpoints, transitions, tools, findings, rug_pulls)
+    counted = {} if raw else {col: sum(n for *_, n in rows) for col, rows in single.items()}
+    return RunDiff(
+        a,
+        b,
+        endpoints,
+        transitions,
+        tools,
+        findings,
+        rug_pulls,
+        debounced=not raw,
+        single_run=counted,
+    )
 
 
-def diff_runs(engine: Engine, run_a: int | str, run_b: int | str) -> RunDiff:
-    """The differences between two runs (ids or ``latest``)."""
+def require_complete(conn: Connection, run_id: int) -> None:
+    """A one-line error unless ``run_id`` is complete: incomplete runs are never compared."""
+    status = conn.execute(
+        sa.text("SELECT status FROM crawl_runs WHERE id = :id"), {"id": run_id}
+    ).scalar_one()
+    if status != "complete":
+        raise UsageError(
+            f"run {run_id} is {status}, not complete: only complete runs are compared"
+            f" (finish it with `census crawl --resume {run_id}`)"
+        )
+
+
+def diff_runs(engine: Engine, run_a: int | str, run_b: int | str, *, raw: bool = False) -> RunDiff:
+    """The differences between two complete runs (ids or ``latest``).
+
+    Status, auth and era changes are debounced (:data:`DEBOUNCE_RULE`) unless ``raw``.
+    """
     with engine.connect() as conn:
-        return _diff(conn, queries.resolve_run(conn, run_a), queries.resolve_run(conn, run_b))
+        a, b = queries.resolve_run(conn, run_a), queries.resolve_run(conn, run_b)
+        require_complete(conn, a)
+        require_complete(conn, b)
+        return _diff(conn, a, b, raw)
+
+
+def trend_changes(
+    engine: Engine, run_ids: tuple[int, ...] | list[int], *, raw: bool = False
+) -> list[dict[str, int] | None]:
+    """Per run of a trend (oldest first): endpoints whose status / auth / era changed since the
+    previous run of the trend (debounced unless ``raw``); ``None`` for the first run."""
+    out: list[dict[str, int] | None] = [None] if run_ids else []
+    with engine.connect() as conn:
+        for a, b in itertools.pairwise(run_ids):
+            rows = _transitions(conn, a, b, raw)
+            out.append({col: sum(n for *_, n in r) for col, r in rows.items()})
+    return out
+
+
+def incomplete_runs(conn: Connection, since: int) -> list[int]:
+    """Runs from ``since`` on that observed something but are not complete (a trend skips them)."""
+    rows = conn.execute(
+        sa.text(
+            "SELECT r.id FROM crawl_runs r WHERE r.id >= :since AND r.status <> 'complete'"
+            " AND EXISTS (SELECT 1 FROM observations o WHERE o.run_id = r.id) ORDER BY r.id"
+        ),
+        {"since": since},
+    )
+    return [int(r[0]) for r in rows]
 
 
 def diff_to_json(d: RunDiff) -> str:
@@ -295,7 +437,8 @@ def diff_to_json(d: RunDiff) -> str:
 
 def print_diff(d: RunDiff, console: Console, limit: int = 50) -> None:
     """Counts, transitions and the first ``limit`` endpoint and tool changes as rich tables."""
-    summary = Table(title=f"run {d.run_a} → run {d.run_b}", title_justify="left")
+    mode = "debounced: " + DEBOUNCE_RULE if d.debounced else "single-run changes (--raw)"
+    summary = Table(title=f"run {d.run_a} → run {d.run_b}", caption=mode, title_justify="left")
     summary.add_column("change")
     summary.add_column("count", justify="right")
     for key, n in d.counts().items():

@@ -26,7 +26,7 @@ from sqlalchemy.engine import Engine
 
 from census.report import queries
 from census.report.safety import unneutralize_cell
-from census.report.schema import TABLES, kind_of
+from census.report.schema import SIMULATED_SQL, TABLES, kind_of
 from census.vocabulary import CLOSED_COLUMNS
 
 __all__ = [
@@ -42,7 +42,8 @@ __all__ = [
 _RUNS_SQL = (
     "SELECT r.id, r.status, r.methodology_version, r.census_version, r.endpoint_total,"
     " r.created_at, r.started_at, r.finished_at,"
-    " (SELECT count(*) FROM observations o WHERE o.run_id = r.id) AS observed"
+    " (SELECT count(*) FROM observations o WHERE o.run_id = r.id) AS observed,"
+    f" {SIMULATED_SQL} AS simulated"
     " FROM crawl_runs r ORDER BY r.id"
 )
 
@@ -179,7 +180,7 @@ def run_frames(engine: Engine, run: int | str | None = "latest") -> Frames:
         run_id = queries.resolve_run(conn, run)
         runs = pd.read_sql_query(sa.text(_RUNS_SQL), conn)
     # A run's status is the queue's (pending … complete), not the vocabulary's Status.
-    runs = coerce(runs, {"status": "str", "observed": "int"})
+    runs = coerce(runs, {"status": "str", "observed": "int", "simulated": "bool"})
     return Frames(
         run_id=run_id,
         runs=runs,

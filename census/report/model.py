@@ -12,6 +12,10 @@ so no percentage leaves census without the population it was computed on.  Denom
     mcp_confirmed  ``healthy`` + ``degraded``: MCP confirmed in some era
     with_tools     MCP-confirmed endpoints whose tools were listed (``tool_count`` not empty)
     oauth_any      ``auth_class`` in (``oauth``, ``oauth_partial``)
+
+Every share carries its 95% Wilson score interval (``ci_low``/``ci_high``, in percent like the
+share itself; computed in :mod:`census.report.stats`).  The comparisons with published studies
+name the denominators those studies used (``bb_mcp_detected`` …), listed here as well.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from typing import Any
 __all__ = [
     "DENOMINATORS",
     "Breakdown",
+    "Comparison",
     "Figure",
     "Report",
     "RunInfo",
@@ -37,6 +42,11 @@ DENOMINATORS: dict[str, str] = {
     "mcp_confirmed": "MCP-confirmed endpoints (healthy or degraded)",
     "with_tools": "MCP-confirmed endpoints whose tools were listed",
     "oauth_any": "endpoints with OAuth evidence (complete or partial)",
+    "bb_mcp_detected": "endpoints whose initialize answer is a non-empty JSON object"
+    " (Bloomberry's 'MCP detected')",
+    "handshake_confirmed": "endpoints with a Streamable HTTP handshake (server/discover or"
+    " initialize)",
+    "org_domains": "registrable domains probed, platform hosts excluded (radixia's organisations)",
 }
 
 
@@ -57,6 +67,8 @@ class Figure:
     denominator_label: str
     percent: float | None
     value: float | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -66,6 +78,8 @@ class Figure:
             "denominator": self.denominator,
             "denominator_label": self.denominator_label,
             "percent": self.percent,
+            "ci_low": self.ci_low,
+            "ci_high": self.ci_high,
             "value": self.value,
         }
 
@@ -95,6 +109,38 @@ class Breakdown:
 
 
 @dataclass(frozen=True, slots=True)
+class Comparison:
+    """One published figure beside census's: the same data read under the study's definition
+    (``as_study``; ``None`` when no endpoint evidence can measure it) and under census's own
+    (``as_census``), each with its numerator, denominator and interval, and why they differ."""
+
+    key: str
+    figure: str
+    study: str
+    source: str
+    published: Figure
+    study_definition: str
+    census_definition: str
+    as_study: Figure | None
+    as_census: Figure
+    reason: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "figure": self.figure,
+            "study": self.study,
+            "source": self.source,
+            "published": self.published.as_json(),
+            "study_definition": self.study_definition,
+            "census_definition": self.census_definition,
+            "as_study": None if self.as_study is None else self.as_study.as_json(),
+            "as_census": self.as_census.as_json(),
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class RunInfo:
     """The run a report describes."""
 
@@ -107,6 +153,8 @@ class RunInfo:
     created_at: datetime | None
     started_at: datetime | None
     finished_at: datetime | None
+    #: The run observed a simulated internet (census.report.schema.SIMULATED_SQL).
+    simulated: bool = False
 
     def as_json(self) -> dict[str, Any]:
         def ts(value: datetime | None) -> str | None:
@@ -122,6 +170,7 @@ class RunInfo:
             "created_at": ts(self.created_at),
             "started_at": ts(self.started_at),
             "finished_at": ts(self.finished_at),
+            "simulated": self.simulated,
         }
 
 
@@ -132,6 +181,7 @@ class Report:
     run: RunInfo
     headline: tuple[Figure, ...]
     breakdowns: tuple[Breakdown, ...] = field(default=())
+    comparisons: tuple[Comparison, ...] = field(default=())
 
     def figure(self, metric: str) -> Figure:
         return next(f for f in self.headline if f.metric == metric)
@@ -139,10 +189,15 @@ class Report:
     def breakdown(self, key: str) -> Breakdown:
         return next(b for b in self.breakdowns if b.key == key)
 
+    def comparison(self, key: str) -> Comparison:
+        return next(c for c in self.comparisons if c.key == key)
+
     def as_json(self) -> dict[str, Any]:
         return {
+            "simulated": self.run.simulated,
             "run": self.run.as_json(),
             "denominators": DENOMINATORS,
             "headline": [f.as_json() for f in self.headline],
             "breakdowns": [b.as_json() for b in self.breakdowns],
+            "comparisons": [c.as_json() for c in self.comparisons],
         }

@@ -16,13 +16,18 @@ from sqlalchemy.engine import Connection
 
 from census.errors import UsageError
 from census.report.model import Breakdown, Figure, RunInfo
+from census.report.schema import SIMULATED_SQL
+from census.report.stats import fmt_count, fmt_share, percent, share_interval
+from census.vocabulary import is_confirmable
 
 __all__ = [
     "ANSWERING",
     "CONFIRMED",
     "GROUP_COLUMNS",
     "POPULATIONS",
+    "SHARE_COLUMNS",
     "TOOL_BUCKETS",
+    "Group",
     "breakdowns",
     "categorical",
     "groups",
@@ -32,6 +37,7 @@ __all__ = [
     "recent_runs",
     "resolve_run",
     "run_info",
+    "share_of",
     "sources",
     "tool_stats",
     "top_tokens",
@@ -41,6 +47,9 @@ __all__ = [
 CONFIRMED = ("healthy", "degraded")
 ANSWERING = ("healthy", "degraded", "auth_required")
 FAILED = ("unreachable", "http_error", "not_mcp")
+
+#: The columns every breakdown percentage brings: the share and its 95% Wilson interval.
+SHARE_COLUMNS = ("percent", "ci_low", "ci_high")
 
 #: Tool-count buckets, in display order (the last two are the ">30 tools" share).
 TOOL_BUCKETS = ("0", "1-5", "6-10", "11-30", "31-100", ">100")
@@ -78,7 +87,8 @@ def run_info(conn: Connection, run_id: int) -> RunInfo:
             sa.text(
                 "SELECT r.id, r.status, r.methodology_version, r.census_version,"
                 " r.endpoint_total, r.created_at, r.started_at, r.finished_at,"
-                " (SELECT count(*) FROM observations o WHERE o.run_id = r.id) AS observed"
+                " (SELECT count(*) FROM observations o WHERE o.run_id = r.id) AS observed,"
+                f" {SIMULATED_SQL} AS simulated"
                 " FROM crawl_runs r WHERE r.id = :id"
             ),
             {"id": run_id},
@@ -96,15 +106,19 @@ def run_info(conn: Connection, run_id: int) -> RunInfo:
         created_at=row["created_at"],
         started_at=row["started_at"],
         finished_at=row["finished_at"],
+        simulated=bool(row["simulated"]),
     )
 
 
 def recent_runs(conn: Connection, k: int) -> list[int]:
-    """The ids of the last ``k`` runs that observed something, oldest first."""
+    """The ids of the last ``k`` complete runs that observed something, oldest first.
+
+    Incomplete runs are never compared (census.report.diff.DEBOUNCE_RULE): a trend skips them.
+    """
     rows = conn.execute(
         sa.text(
-            "SELECT r.id FROM crawl_runs r"
-            " WHERE EXISTS (SELECT 1 FROM observations o WHERE o.run_id = r.id)"
+            "SELECT r.id FROM crawl_runs r WHERE r.status = 'complete'"
+            " AND EXISTS (SELECT 1 FROM observations o WHERE o.run_id = r.id)"
             " ORDER BY r.id DESC LIMIT :k"
         ),
         {"k": k},
@@ -128,6 +142,7 @@ GROUP_COLUMNS: tuple[str, ...] = (
     "origin_validated",
     "rate_limit_class",
     "tls",
+    "flapping",
     "tool_bucket",
 )
 
@@ -195,7 +210,6 @@ def _count(gs: list[Group], population: str, **match: tuple[Any, ...]) -> int:
 
 #: (metric, label, denominator, column, values counted) of every share of the headline.
 _SHARES: tuple[tuple[str, str, str, str, tuple[Any, ...]], ...] = (
-    ("failure_rate", "Remote endpoint failure rate", "probed", "status", FAILED),
     ("fully_healthy", "Fully healthy", "probed", "status", ("healthy",)),
     ("auth_none", "Zero authentication", "mcp_answering", "auth_class", ("none",)),
     (
@@ -243,16 +257,28 @@ _SHARES: tuple[tuple[str, str, str, str, tuple[Any, ...]], ...] = (
         "rate_limit_class",
         ("enforced",),
     ),
+    # The one rate-limit figure comparable to Bloomberry's "rate limited" (a limit header on the
+    # initialize answer of an MCP-detected server): any limit census saw, on the MCP population.
+    (
+        "rate_limiting",
+        "Rate limiting (enforced or advertised)",
+        "mcp_answering",
+        "rate_limit_class",
+        ("enforced", "advertised"),
+    ),
 )
 
 
-def _pct(n: int, d: int) -> float | None:
-    return round(100.0 * n / d, 2) if d else None
-
-
 def _share(metric: str, label: str, num: int, den: int, den_label: str) -> Figure:
-    percent = _pct(num, den)
-    return Figure(metric, label, num, den, den_label, percent, percent)
+    """A share with its 95% Wilson interval (``value`` repeats ``percent`` for the trend)."""
+    pct = percent(num, den)
+    low, high = share_interval(num, den)
+    return Figure(metric, label, num, den, den_label, pct, pct, low, high)
+
+
+def _row_share(n: int, den: int) -> tuple[float | None, float | None, float | None]:
+    """(percent, ci_low, ci_high) of one breakdown row."""
+    return (percent(n, den), *share_interval(n, den))
 
 
 def _stat(metric: str, label: str, total: Any, count: int, value: Any, mean: bool) -> Figure:
@@ -262,13 +288,47 @@ def _stat(metric: str, label: str, total: Any, count: int, value: Any, mean: boo
     return Figure(metric, label, numerator, count, "with_tools", None, round(float(value), 2))
 
 
+def share_of(
+    gs: list[Group],
+    metric: str,
+    label: str,
+    population: str,
+    column: str,
+    values: tuple[Any, ...],
+) -> Figure:
+    """One share over the grouped counts: endpoints of ``population`` whose ``column`` is in
+    ``values`` (used by the headline and by the comparisons with published figures)."""
+    num = _count(gs, population, **{column: values})
+    return _share(metric, label, num, _count(gs, population), population)
+
+
 def headline_from(gs: list[Group], stats: dict[str, Any]) -> tuple[Figure, ...]:
     """The headline figures from the grouped counts and the tool statistics."""
     n_all = _count(gs, "all")
     figures = [Figure("endpoints_studied", "Endpoints studied", n_all, n_all, "all", None, n_all)]
+    # Confirmed failures only (census.vocabulary.VERDICT_RULE): a failure whose two attempts
+    # disagreed is flapping, not failed; one that recovered on its second attempt stands as
+    # what that attempt saw.  Endpoints probed once (not confirmable, or --no-confirm) count
+    # as observed.
+    # A failure still at one attempt that could have been confirmed: the run did not confirm
+    # (--no-confirm, or a run stored before confirmation existed) — the label says so.
+    unconfirmed = any(
+        g["flapping"] is None and is_confirmable(g["status"], g["failure_reason"]) for g in gs
+    )
+    figures.append(
+        _share(
+            "failure_rate",
+            "Remote endpoint failure rate" + (" (unconfirmed)" if unconfirmed else " (confirmed)"),
+            _count(gs, "probed", status=FAILED, flapping=(None, False)),
+            _count(gs, "probed"),
+            "probed",
+        )
+    )
+    figures.append(
+        share_of(gs, "flapping", "Flapping (two attempts disagreed)", "probed", "flapping", (True,))
+    )
     for metric, label, population, column, values in _SHARES:
-        num = _count(gs, population, **{column: values})
-        figures.append(_share(metric, label, num, _count(gs, population), population))
+        figures.append(share_of(gs, metric, label, population, column, values))
     n_tools, n_tokens = int(stats["n_tools"]), int(stats["n_tokens"])
     tools_sum, tokens_sum = stats["tools_sum"] or 0, stats["tokens_sum"] or 0
     over_30 = _count(gs, "mcp_confirmed", tool_bucket=("31-100", ">100"))
@@ -345,8 +405,8 @@ def _table(
 ) -> Breakdown:
     totals = _sum_by(gs, cols, population)
     den = sum(n for _, n in totals)
-    rows = tuple((*k, n, _pct(n, den)) for k, n in totals)
-    return Breakdown(key, title, (*cols, "endpoints", "percent"), rows, population, den, note)
+    rows = tuple((*k, n, *_row_share(n, den)) for k, n in totals)
+    return Breakdown(key, title, (*cols, "endpoints", *SHARE_COLUMNS), rows, population, den, note)
 
 
 def _auth_table(gs: list[Group]) -> Breakdown:
@@ -362,13 +422,20 @@ def _auth_table(gs: list[Group]) -> Breakdown:
         t[3] += n if g["oauth_pkce_s256"] else 0
     den = sum(t[0] for t in totals.values())
     rows = tuple(
-        (cls, t[0], _pct(t[0], den), t[1], t[2], t[3])
+        (cls, t[0], *_row_share(t[0], den), t[1], t[2], t[3])
         for cls, t in sorted(totals.items(), key=lambda kv: (-kv[1][0], str(kv[0])))
     )
     return Breakdown(
         "auth",
         "Authorization (with OAuth details: DCR, CIMD, PKCE S256)",
-        ("auth_class", "endpoints", "percent", "oauth_dcr", "oauth_cimd", "oauth_pkce_s256"),
+        (
+            "auth_class",
+            "endpoints",
+            *SHARE_COLUMNS,
+            "oauth_dcr",
+            "oauth_cimd",
+            "oauth_pkce_s256",
+        ),
         rows,
         "mcp_answering",
         den,
@@ -378,16 +445,17 @@ def _auth_table(gs: list[Group]) -> Breakdown:
 def _tools_table(gs: list[Group]) -> Breakdown:
     listed = {k[0]: n for k, n in _sum_by(gs, ("tool_bucket",), "mcp_confirmed") if k[0]}
     den = sum(listed.values())
-    rows = [(b, listed.get(b, 0), _pct(listed.get(b, 0), den)) for b in TOOL_BUCKETS]
-    over = sum(n for (b, n, _) in rows if b in ("31-100", ">100"))
+    rows = [(b, listed.get(b, 0), *_row_share(listed.get(b, 0), den)) for b in TOOL_BUCKETS]
+    over = sum(int(r[1]) for r in rows if r[0] in ("31-100", ">100"))
     return Breakdown(
         "tools",
         "Tool-count distribution",
-        ("tools", "endpoints", "percent"),
+        ("tools", "endpoints", *SHARE_COLUMNS),
         tuple(rows),
         "with_tools",
         den,
-        f"more than 30 tools: {over} of {den} ({_pct(over, den)}%)",
+        f"more than 30 tools: {fmt_count(over)} of {fmt_count(den)}"
+        f" = {fmt_share(percent(over, den), *share_interval(over, den))}",
     )
 
 

@@ -5,12 +5,38 @@ the readers, so a CSV or Parquet file reads back with the same dtypes as a live 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 from census.vocabulary import CLOSED_COLUMNS, COLUMNS
 
-__all__ = ["TABLES", "ExportTable", "kind_of"]
+__all__ = [
+    "DESCRIPTIONS",
+    "SIMULATED_SQL",
+    "TABLES",
+    "VALUE_DESCRIPTIONS",
+    "ExportTable",
+    "is_simulated",
+    "kind_of",
+]
+
+#: A run observed a *simulated* internet when its configuration says so: ``"simulated": true``
+#: (written by the crawl since issue 13) or, for runs created before that, a named testbed
+#: folder (``census crawl --testbed DIR`` and ``census demo`` record it).  The SQL form reads
+#: ``crawl_runs r``.
+SIMULATED_SQL: Final = (
+    "coalesce(CAST(r.config->>'simulated' AS boolean), false)"
+    " OR coalesce(r.config->>'testbed', '') <> ''"
+)
+
+
+def is_simulated(config: Mapping[str, Any] | None) -> bool:
+    """:data:`SIMULATED_SQL` over a run configuration already read."""
+    if not config:
+        return False
+    return bool(config.get("simulated")) or bool(config.get("testbed"))
+
 
 #: Column kinds → how they are typed (pandas) and written (CSV/JSONL).
 _INT = {
@@ -27,6 +53,7 @@ _INT = {
     "checklist_passed",
     "checklist_scored",
     "days_since_update",
+    "attempts",
 }
 _BOOL = {
     "oauth_dcr",
@@ -38,6 +65,8 @@ _BOOL = {
     "still_listed",
     "hosted_by_publisher",
     "repository_listed",
+    "confirmed",
+    "flapping",
 }
 _TIME = {"probed_at", "first_seen", "last_seen", "created_at", "started_at", "finished_at"}
 _FLOAT = {"latency_ms", "checklist_score"}
@@ -247,4 +276,116 @@ _TIERS = ExportTable(
 #: Every exportable table by name.
 TABLES: Final[dict[str, ExportTable]] = {
     t.name: t for t in (_OBSERVATIONS, _ENDPOINTS, _TOOLS, _LISTINGS, _CHECKLIST, _TIERS)
+}
+
+
+# --- descriptions (the release's datapackage.json and METHODOLOGY.md) ------------------------
+
+#: What every exported column means, from the vocabulary contract (shared/docs/vocabulary.md);
+#: tests/release checks that every column of every released table has one.
+DESCRIPTIONS: Final[dict[str, str]] = {
+    "run_id": "The crawl run that made the observation.",
+    "url": "Canonical endpoint URL: scheme and host lower-cased, default port dropped, secrets"
+    " in the query string replaced by REDACTED.",
+    "host": "The URL's host.",
+    "registrable_domain": "The host's registrable domain (public suffix list).",
+    "sources": "';'-joined names of the discovery sources that listed the endpoint.",
+    "probed_at": "UTC time of the probe.",
+    "status": "What census could establish about the endpoint in this run (see the status values).",
+    "failure_reason": "The precise reason behind a non-healthy status; empty when healthy.",
+    "era": "Which generation of the MCP HTTP transport the endpoint speaks; empty when MCP was"
+    " not confirmed.",
+    "transport": "The MCP transport that answered.",
+    "protocol_version": "Newest protocol revision the server agreed to speak (e.g. 2025-11-25).",
+    "session": "stateful when an Mcp-Session-Id was issued by a successful initialize,"
+    " stateless otherwise; empty in the modern era or when unknown.",
+    "server_name": "Server name from serverInfo (handshake) or the discover result.",
+    "server_version": "Server version from serverInfo (handshake) or the discover result.",
+    "auth_class": "How the endpoint asks for authorization (see the auth_class values); empty"
+    " when MCP presence could not be tested.",
+    "oauth_issuer": "Issuer of the OAuth authorization server metadata.",
+    "oauth_dcr": "The authorization server advertises a dynamic client registration endpoint.",
+    "oauth_cimd": "The authorization server supports client ID metadata documents.",
+    "oauth_pkce_s256": "The authorization server advertises PKCE with S256.",
+    "cors_class": "What a page at a foreign origin is allowed, from a preflight with a random"
+    " foreign Origin.",
+    "origin_validated": "A request carrying a foreign Origin is refused (403), as the MCP"
+    " specification requires against DNS rebinding.",
+    "rate_limit_class": "Rate limiting seen within the polite probe budget; none_observed is"
+    " never 'no limit'.",
+    "tool_count": "Tools listed (all pages, within a page cap); empty if not listed.",
+    "resource_count": "Resources listed; empty if not listed.",
+    "prompt_count": "Prompts listed; empty if not listed.",
+    "tool_tokens": "Token count of the serialized tool definitions (offline tokenizer named in"
+    " the tools table).",
+    "tls": "Transport security of the endpoint.",
+    "tls_days_left": "Days until the endpoint's certificate expires.",
+    "latency_ms": "Milliseconds from the request to the first MCP answer.",
+    "findings": "';'-joined finding codes (census/findings/FINDINGS.md).",
+    "attempts": "How many times the endpoint was probed in this run (a transient failure is"
+    " probed again later in the run).",
+    "confirmed": "The attempts agree (a failure seen twice is a confirmed failure).",
+    "flapping": "The attempts disagree (e.g. down, then up).",
+    "platform_host": "The host serves endpoints of many publishers (a hosting platform).",
+    "secret_in_url": "A registry listed the URL with a credential (the secret itself is never"
+    " stored).",
+    "first_seen": "When a discovery source first listed it.",
+    "last_seen": "When a discovery source last listed it.",
+    "still_listed": "A source still listed it at the latest discovery.",
+    "position": "The tool's position in the endpoint's tools/list answer (0-based).",
+    "sha256": "SHA-256 of the tool definition's canonical JSON (content address).",
+    "name": "The tool's name.",
+    "description": "The tool's description, as served.",
+    "input_schema": "The tool's input JSON Schema, as JSON text.",
+    "tokens": "Token count of the tool definition's canonical JSON.",
+    "tokenizer": "The offline tokenizer the token counts were made with.",
+    "source": "The discovery source (registry, directory, list) of the listing.",
+    "repository": "Source repository the listing names.",
+    "transport_hint": "Transport the listing names.",
+}
+
+#: The meaning of every value of the closed vocabularies (census.vocabulary), by column.
+VALUE_DESCRIPTIONS: Final[dict[str, dict[str, str]]] = {
+    "status": {
+        "healthy": "MCP confirmed in some era and every listing the server advertises succeeded",
+        "degraded": "MCP confirmed, but a later step failed",
+        "auth_required": "the MCP request was answered 401 or 403 (an authorization wall)",
+        "not_mcp": "an HTTP server answered with no MCP signal",
+        "http_error": "only 5xx or 429 answers, so MCP presence could not be tested",
+        "unreachable": "no HTTP answer at all",
+        "skipped": "not probed by policy (private address, opt-out, invalid URL) or census's"
+        " own error",
+    },
+    "era": {
+        "modern": "2026-07-28 server/discover only",
+        "handshake": "initialize over Streamable HTTP only",
+        "dual": "both server/discover and initialize",
+        "legacy_sse": "2024-11-05 HTTP+SSE",
+    },
+    "transport": {"streamable_http": "Streamable HTTP", "sse": "HTTP+SSE (legacy)"},
+    "session": {
+        "stateful": "an Mcp-Session-Id was issued",
+        "stateless": "no session id was issued",
+    },
+    "auth_class": {
+        "none": "an MCP request without credentials succeeded",
+        "oauth": "401 and a consistent RFC 9728 → RFC 8414/OIDC metadata chain",
+        "oauth_partial": "OAuth evidence, broken chain",
+        "bearer": "Bearer challenge, no OAuth metadata",
+        "api_key": "the challenge or error names an API key",
+        "other_auth": "anything else behind 401/403",
+    },
+    "cors_class": {
+        "none": "no Access-Control-Allow-Origin for a foreign origin, or refused",
+        "restricted": "allows only other origins",
+        "wildcard": "Access-Control-Allow-Origin: *",
+        "reflect": "echoes any origin",
+        "reflect_credentials": "echoes any origin, with credentials allowed",
+    },
+    "rate_limit_class": {
+        "enforced": "a 429 within the polite budget",
+        "advertised": "rate-limit headers or Retry-After, no 429",
+        "none_observed": "neither (never reported as 'no limit')",
+    },
+    "tls": {"valid": "valid certificate", "invalid": "invalid certificate", "none": "plain http"},
 }

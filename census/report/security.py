@@ -28,6 +28,7 @@ from census.findings import (
 )
 from census.records import Observation
 from census.report.model import Breakdown
+from census.report.stats import percent, share_interval
 from census.vocabulary import AuthClass, CorsClass, RateLimitClass, Status, Tls, Transport
 
 __all__ = ["checklist_breakdown", "security_breakdowns", "tier_breakdowns"]
@@ -40,6 +41,12 @@ SELECT status, count(*) FROM observations
 WHERE run_id = :run AND 'secret_in_url' = ANY(findings)
 GROUP BY status
 """
+#: Checks whose rule has no ``false`` outcome (census/findings/checklist.py): rate limiting is
+#: ``true`` when a limit was seen and ``not_scored`` otherwise, because showing its absence needs
+#: a burst test census refuses to run.  A pass rate over such a check is 100% by construction,
+#: so the report says "not scored" instead (the share itself is the headline's rate-limiting
+#: figure, over the MCP population).
+PRESENCE_ONLY_CHECKS = frozenset({"rate_limiting"})
 #: The report's tool-count buckets above the checklist's 30-tool line.
 _OVER_30 = frozenset({"31-100", ">100"})
 
@@ -104,21 +111,37 @@ def checklist_breakdown(conn: Connection, run_id: int, groups: list[dict[str, An
         flagged = checklist(_representative(group, secret=True))["no_secret_in_url"]
         counts["no_secret_in_url"][plain] -= int(n)
         counts["no_secret_in_url"][flagged] += int(n)
-    rows = []
+    rows: list[tuple[Any, ...]] = []
     for check in CHECKS:
         c = counts[check.name]
         passed, failed = c[CheckValue.TRUE], c[CheckValue.FALSE]
-        rate = round(100 * passed / (passed + failed), 1) if passed + failed else None
-        rows.append((check.name, passed, failed, c[CheckValue.NOT_SCORED], rate))
+        not_scored = c[CheckValue.NOT_SCORED]
+        if check.name in PRESENCE_ONLY_CHECKS:
+            # Never a pass rate: every endpoint without a visible limit is not scored.
+            rows.append((check.name, passed, failed, not_scored, None, None, None))
+            continue
+        scored = passed + failed
+        rows.append(
+            (
+                check.name,
+                passed,
+                failed,
+                not_scored,
+                percent(passed, scored),
+                *share_interval(passed, scored),
+            )
+        )
     return Breakdown(
         "checklist",
         "Checklist compliance across the ecosystem",
-        ("check", "passed", "failed", "not_scored", "pass_rate"),
+        ("check", "passed", "failed", "not_scored", "pass_rate", "ci_low", "ci_high"),
         tuple(rows),
         "all",
         total,
         "Scored only where observable from outside (healthy, degraded, auth_required); "
-        "pass_rate = passed / (passed + failed). Rules: census/findings/FINDINGS.md §3.",
+        "pass_rate = passed / (passed + failed). rate_limiting has no pass rate (not scored): "
+        "absence of a limit is never observed politely, so it cannot fail; its share is the "
+        "headline's rate-limiting figure. Rules: census/findings/FINDINGS.md §3.",
     )
 
 
@@ -144,14 +167,14 @@ def tier_breakdowns(conn: Connection, run_id: int, top: int = 20) -> tuple[Break
     servers = sum(tiers.values())
     order = [str(t) for t in Tier] + [""]
     tier_rows = tuple(
-        (t or None, tiers[t], round(100 * tiers[t] / servers, 1) if servers else None)
+        (t or None, tiers[t], percent(tiers[t], servers), *share_interval(tiers[t], servers))
         for t in order
         if tiers[t]
     )
     tier_table = Breakdown(
         "maintenance_tier",
         "Maintenance tier of listed servers",
-        ("maintenance_tier", "servers", "percent"),
+        ("maintenance_tier", "servers", "percent", "ci_low", "ci_high"),
         tier_rows,
         None,
         servers,

@@ -13,13 +13,18 @@ One call, :func:`record_source_read`, stores one read of one source in one trans
 
 Re-running the same read changes nothing but ``last_seen`` timestamps (and appends a
 ``source_reads`` row, the record of the read itself).
+
+Every value is made storable by :mod:`census.store.sanitize` first: a registry can list any
+text.  A candidate whose URL is longer than the unique index on endpoint URLs allows
+(``MAX_URL_BYTES``) is not stored but counted as rejected (``url_too_long``, discovery's reason
+for the same defect); a raw entry changed by the sanitiser says so in ``_census_sanitized``.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -29,10 +34,13 @@ from sqlalchemy.engine import Connection
 
 from census.records import Candidate
 from census.store.models import Endpoint, Listing, Source, SourceRead
+from census.store.sanitize import MAX_INDEXED_BYTES, MAX_URL_BYTES, Sanitizer, ordered
 
 __all__ = ["SourceReadData", "StoredRead", "record_source_read"]
 
 _CHUNK = 1000
+#: ``census.discovery.reasons.DiscoveryReason.URL_TOO_LONG`` (the store may not import discovery).
+URL_TOO_LONG = "url_too_long"
 
 
 class SourceReadData(Protocol):
@@ -84,18 +92,26 @@ def record_source_read(
 ) -> StoredRead:
     """Store one read of one source (call inside a transaction: ``engine.begin()``)."""
     now = datetime.now(UTC)
+    clean = Sanitizer()
+    name = clean.text(read.name, MAX_INDEXED_BYTES)
+    kind = clean.text(read.kind)
+    location = clean.optional_text(read.location)
     source_id = conn.execute(
         insert(Source)
-        .values(name=read.name, kind=read.kind, location=read.location)
+        .values(name=name, kind=kind, location=location)
         .on_conflict_do_update(
             index_elements=[Source.name],
-            set_={"kind": read.kind, "location": read.location},
+            set_={"kind": kind, "location": location},
         )
         .returning(Source.id)
     ).scalar_one()
-    endpoint_ids, new_endpoints = _upsert_endpoints(conn, read.candidates, now)
-    _upsert_listings(conn, source_id, read.candidates, endpoint_ids, now)
-    ended = _end_listings(conn, source_id, read, now)
+    candidates, too_long = _storable(read.candidates)
+    rejected = {clean.text(str(reason)): count for reason, count in read.rejected.items()}
+    if too_long:
+        rejected[URL_TOO_LONG] = rejected.get(URL_TOO_LONG, 0) + too_long
+    endpoint_ids, new_endpoints = _upsert_endpoints(conn, candidates, now)
+    _upsert_listings(conn, source_id, candidates, endpoint_ids, now)
+    ended = _end_listings(conn, source_id, read, now, candidates)
     _refresh_endpoints(conn, platform_min_endpoints)
     read_id = conn.execute(
         sa.insert(SourceRead)
@@ -105,11 +121,11 @@ def record_source_read(
             finished_at=read.finished_at or now,
             since=read.since,
             entries=read.entries,
-            remote_urls=len(read.candidates),
+            remote_urls=len(candidates),
             new_endpoints=new_endpoints,
             duplicates=read.duplicates,
-            rejected=dict(read.rejected),
-            error=read.error,
+            rejected=rejected,
+            error=clean.optional_text(read.error),
         )
         .returning(SourceRead.id)
     ).scalar_one()
@@ -117,10 +133,43 @@ def record_source_read(
         int(source_id),
         int(read_id),
         new_endpoints,
-        len(read.candidates),
+        len(candidates),
         read.duplicates,
         ended,
     )
+
+
+def _storable(candidates: Sequence[Candidate]) -> tuple[list[Candidate], int]:
+    """The candidates with storable values, and how many were dropped for an over-long URL."""
+    out: list[Candidate] = []
+    too_long = 0
+    for c in candidates:
+        clean = Sanitizer()
+        url = clean.text(c.url)
+        if len(url.encode("utf-8")) > MAX_URL_BYTES:
+            too_long += 1
+            continue
+        host = clean.text(c.host, MAX_INDEXED_BYTES)
+        domain = clean.optional_text(c.registrable_domain, MAX_INDEXED_BYTES)
+        texts = [
+            clean.optional_text(value)
+            for value in (c.server_name, c.server_version, c.repository, c.transport_hint)
+        ]
+        raw = _jsonable(c.raw, clean)
+        out.append(
+            replace(
+                c,
+                url=url,
+                host=host,
+                registrable_domain=domain,
+                server_name=texts[0],
+                server_version=texts[1],
+                repository=texts[2],
+                transport_hint=texts[3],
+                raw=raw,
+            )
+        )
+    return out, too_long
 
 
 def _upsert_endpoints(
@@ -175,7 +224,7 @@ def _upsert_listings(
                 {
                     "source_id": source_id,
                     "endpoint_id": endpoint_ids[c.url],
-                    "raw": _jsonable(c.raw),
+                    "raw": c.raw,
                     "server_name": c.server_name,
                     "server_version": c.server_version,
                     "repository": c.repository,
@@ -204,10 +253,16 @@ def _upsert_listings(
         )
 
 
-def _end_listings(conn: Connection, source_id: int, read: SourceReadData, now: datetime) -> int:
+def _end_listings(
+    conn: Connection,
+    source_id: int,
+    read: SourceReadData,
+    now: datetime,
+    candidates: Sequence[Candidate],
+) -> int:
     ended = 0
-    accepted = {c.url for c in read.candidates}
-    gone = sorted({t.url for t in read.tombstones} - accepted)
+    accepted = {c.url for c in candidates}
+    gone = sorted({Sanitizer().text(t.url) for t in read.tombstones} - accepted)
     if gone:
         ended += conn.execute(
             sa.update(Listing)
@@ -250,8 +305,13 @@ def _refresh_endpoints(conn: Connection, platform_min_endpoints: int) -> None:
     )
 
 
-def _jsonable(raw: Mapping[str, Any]) -> dict[str, Any]:
-    # YAML gives dates, sources may give odd scalars; PostgreSQL refuses NUL in text.
-    text = json.dumps(raw, default=str, ensure_ascii=False).replace("\\u0000", "")
+def _jsonable(raw: Mapping[str, Any], clean: Sanitizer) -> dict[str, Any]:
+    """The raw entry as storable JSON (YAML gives dates, sources any value a parser allows)."""
+    before = set(clean.flags)
+    text = clean.json_text(raw)
+    flags = clean.flags - before
     value = json.loads(text)
-    return value if isinstance(value, dict) else {"value": value}
+    value = value if isinstance(value, dict) else {"value": value}
+    if flags:
+        value["_census_sanitized"] = ordered(flags)
+    return value

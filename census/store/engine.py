@@ -30,6 +30,7 @@ from census.errors import (
     DatabaseDenied,
     DatabaseError,
     DatabaseUnreachable,
+    SchemaMismatch,
 )
 
 __all__ = [
@@ -64,7 +65,7 @@ def normalize_url(raw: str) -> str:
     """Accept ``postgresql://`` and ``postgres://`` and pin the psycopg 3 driver."""
     try:
         url = make_url(raw.strip())
-    except ArgumentError as exc:
+    except (ArgumentError, ValueError) as exc:  # ValueError: a port that is not a number
         raise ConfigError(f"DATABASE_URL is not a valid database URL: {_hide(raw)!r}") from exc
     backend = url.get_backend_name()
     if backend not in ("postgresql", "postgres"):
@@ -162,4 +163,9 @@ def connect_error(exc: DBAPIError, where: str) -> DatabaseError:
         return DatabaseDenied(f"access to the database at {where} was denied: {message}")
     if "database" in lowered and "does not exist" in lowered:
         return DatabaseUnreachable(f"the database at {where} does not exist: {message}")
+    if "relation" in lowered and "does not exist" in lowered:
+        # Reached, but never migrated (or migrated elsewhere): not a connection problem.
+        return SchemaMismatch(
+            f"the database at {where} has no census schema ({message}): run `census db upgrade`"
+        )
     return DatabaseUnreachable(f"cannot reach the database at {where}: {message}")

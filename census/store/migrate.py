@@ -13,7 +13,7 @@ from alembic.util import CommandError as AlembicCommandError
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
-from census.errors import SchemaMismatch
+from census.errors import SchemaMismatch, UsageError
 from census.store.engine import connect_error
 
 __all__ = ["SchemaStatus", "alembic_config", "downgrade", "schema_status", "upgrade"]
@@ -94,3 +94,5 @@ def _run(engine: Engine, where: str, action: object) -> None:
             action(config)  # type: ignore[operator]
     except DBAPIError as exc:
         raise connect_error(exc, where) from exc
+    except AlembicCommandError as exc:  # e.g. an unknown revision: the user's argument
+        raise UsageError(f"cannot migrate the database at {where}: {exc}") from exc

@@ -23,18 +23,20 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    SmallInteger,
     Text,
     func,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from census.vocabulary import CLOSED_COLUMNS, Finding
+from census.vocabulary import CLOSED_COLUMNS, Finding, RunStatus, ShardState
 
 __all__ = [
     "EVIDENCE_MAX_BYTES",
     "NAMING_CONVENTION",
     "Base",
+    "CrawlConfirmation",
     "CrawlRun",
     "CrawlSchedule",
     "CrawlShard",
@@ -144,18 +146,20 @@ class Listing(Base):
     still_listed: Mapped[bool] = mapped_column(Boolean, server_default="true")
 
 
-RUN_STATUSES = ("pending", "running", "complete", "stopped", "failed")
+RUN_STATUSES = tuple(s.value for s in RunStatus)
+
+#: The ``attempts`` rule (census.vocabulary.VERDICT_RULE) as a CHECK constraint.
+ATTEMPTS_CHECK = (
+    "(attempts = 1 AND confirmed IS NULL AND flapping IS NULL)"
+    " OR (attempts = 2 AND confirmed IS NOT NULL AND flapping = (NOT confirmed))"
+)
 
 
 class CrawlRun(Base):
     """One crawl: its configuration, methodology, progress counts and timings."""
 
     __tablename__ = "crawl_runs"
-    __table_args__ = (
-        CheckConstraint(
-            "status IN ('pending', 'running', 'complete', 'stopped', 'failed')", name="status"
-        ),
-    )
+    __table_args__ = (CheckConstraint(_in_check("status", RunStatus), name="status"),)
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     status: Mapped[str] = mapped_column(Text, server_default="pending")
@@ -174,7 +178,7 @@ class CrawlShard(Base):
     """A unit of crawl work: the endpoints of one host (or several small hosts), one queue job."""
 
     __tablename__ = "crawl_shards"
-    __table_args__ = (CheckConstraint("state IN ('queued', 'done')", name="state"),)
+    __table_args__ = (CheckConstraint(_in_check("state", ShardState), name="state"),)
 
     run_id: Mapped[int] = mapped_column(
         ForeignKey("crawl_runs.id", ondelete="CASCADE"), primary_key=True
@@ -182,6 +186,25 @@ class CrawlShard(Base):
     shard_no: Mapped[int] = mapped_column(Integer, primary_key=True)
     host_key: Mapped[str] = mapped_column(Text)
     endpoint_ids: Mapped[list[int]] = mapped_column(ARRAY(BigInteger))
+    state: Mapped[str] = mapped_column(Text, server_default="queued")
+    attempts: Mapped[int] = mapped_column(Integer, server_default="0")
+    finished_at: Mapped[datetime | None] = mapped_column(TZ)
+
+
+class CrawlConfirmation(Base):
+    """The second probes of one shard's confirmable endpoints: one queue job, due at
+    ``not_before`` (census.crawl.confirm).  A control table like ``crawl_shards``: it goes with
+    its run (``ON DELETE CASCADE``)."""
+
+    __tablename__ = "crawl_confirmations"
+    __table_args__ = (CheckConstraint(_in_check("state", ShardState), name="state"),)
+
+    run_id: Mapped[int] = mapped_column(
+        ForeignKey("crawl_runs.id", ondelete="CASCADE"), primary_key=True
+    )
+    shard_no: Mapped[int] = mapped_column(Integer, primary_key=True)
+    endpoint_ids: Mapped[list[int]] = mapped_column(ARRAY(BigInteger))
+    not_before: Mapped[datetime] = mapped_column(TZ)
     state: Mapped[str] = mapped_column(Text, server_default="queued")
     attempts: Mapped[int] = mapped_column(Integer, server_default="0")
     finished_at: Mapped[datetime | None] = mapped_column(TZ)
@@ -212,6 +235,8 @@ class ObservationRow(Base):
         Index("ix_observations_run_id_status", "run_id", "status"),
         # A healthy endpoint has no failure reason (the vocabulary's rule).
         CheckConstraint("status <> 'healthy' OR failure_reason IS NULL", name="healthy_no_reason"),
+        # Probed once: nothing to agree on; probed twice: confirmed xor flapping.
+        CheckConstraint(ATTEMPTS_CHECK, name="attempts"),
         {"postgresql_partition_by": "LIST (run_id)"},
     )
 
@@ -245,6 +270,10 @@ class ObservationRow(Base):
     tls_days_left: Mapped[int | None] = mapped_column(Integer)
     latency_ms: Mapped[float | None] = mapped_column(Double)
     findings: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default="{}")
+    # Confirmation within a run (census.vocabulary.VERDICT_RULE; constraint ``attempts``).
+    attempts: Mapped[int] = mapped_column(SmallInteger, server_default="1")
+    confirmed: Mapped[bool | None] = mapped_column(Boolean)
+    flapping: Mapped[bool | None] = mapped_column(Boolean)
 
 
 class EvidenceRow(Base):
@@ -262,6 +291,8 @@ class EvidenceRow(Base):
         ForeignKey("crawl_runs.id", ondelete="CASCADE"), primary_key=True
     )
     endpoint_id: Mapped[int] = mapped_column(ForeignKey("endpoints.id"), primary_key=True)
+    #: 1 for the first probe, 2 for the confirmation (census.crawl.confirm): both are kept.
+    attempt: Mapped[int] = mapped_column(SmallInteger, primary_key=True, server_default="1")
     size_bytes: Mapped[int] = mapped_column(Integer)
     data: Mapped[dict[str, Any]] = mapped_column(JSONB)
 

@@ -3,6 +3,10 @@
 Each (run, endpoint) is written exactly once: the first write wins (``ON CONFLICT DO NOTHING``),
 and the tools and evidence of an observation are written only in the transaction that inserted it,
 so a retried shard (at-least-once delivery from the queue) never duplicates anything.
+
+Every value passes through :mod:`census.store.sanitize` first (:func:`storable`), so nothing a
+server sent can make the batch fail; what was changed is flagged in the stored evidence
+(``notes.sanitized``).
 """
 
 from __future__ import annotations
@@ -10,15 +14,15 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 import psycopg
 from sqlalchemy.engine import make_url
 
-from census.records import Evidence, Observation
+from census.records import Evidence, Observation, ToolDefinition
 from census.store.models import EVIDENCE_MAX_BYTES
+from census.store.sanitize import Sanitizer
 from census.vocabulary import COLUMNS
 
 __all__ = [
@@ -26,6 +30,8 @@ __all__ = [
     "Observed",
     "evidence_document",
     "libpq_url",
+    "storable",
+    "write_confirmations",
     "write_observations",
 ]
 
@@ -57,11 +63,7 @@ def libpq_url(sqlalchemy_url: str) -> str:
 
 
 def _value(value: Any) -> Any:
-    if isinstance(value, StrEnum):
-        return value.value
-    if isinstance(value, str):
-        return _clean(value)
-    return value
+    return value.value if isinstance(value, StrEnum) else value
 
 
 def _row(run_id: int, item: Observed) -> tuple[Any, ...]:
@@ -71,23 +73,57 @@ def _row(run_id: int, item: Observed) -> tuple[Any, ...]:
     return (run_id, item.endpoint_id, *values)
 
 
-def _default(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, bytes | bytearray):
-        return value.decode("utf-8", "replace")
-    if isinstance(value, set | frozenset | tuple):
-        return list(value)
-    return str(value)
+#: A tool definition as stored: (name, description, input_schema JSON, canonical JSON, tokens).
+ToolRow = tuple[str, str | None, str, str, int]
+#: Sanitised rows of recent definitions by hash (they recur across endpoints, like token counts).
+_TOOL_ROWS: dict[str, tuple[ToolRow, frozenset[str]]] = {}
+_TOOL_ROWS_MAX = 4096
+
+
+def _tool_row(tool: ToolDefinition) -> tuple[ToolRow, frozenset[str]]:
+    cached = _TOOL_ROWS.get(tool.sha256)
+    if cached is None:
+        sanitizer = Sanitizer()
+        cached = (sanitizer.tool(tool), frozenset(sanitizer.flags))
+        if len(_TOOL_ROWS) >= _TOOL_ROWS_MAX:
+            _TOOL_ROWS.clear()
+        _TOOL_ROWS[tool.sha256] = cached
+    return cached
+
+
+def storable(item: Observed) -> Observed:
+    """The item with every value storable (``census.store.sanitize``), flags in its evidence."""
+    sanitizer = Sanitizer()
+    observation = sanitizer.observation(item.observation)
+    for tool in observation.tools:
+        sanitizer.flags |= _tool_row(tool)[1]
+    if item.evidence is None:
+        return Observed(item.endpoint_id, observation, None)
+    notes = sanitizer.note(item.evidence.notes)
+    if any(tool.tokens_estimated for tool in observation.tools):
+        notes = {**notes, "tokens_estimated": True}
+    evidence = item.evidence
+    if notes is not evidence.notes:
+        evidence = Evidence(
+            evidence.url, evidence.started_at, evidence.exchanges, evidence.tls, notes
+        )
+    return Observed(item.endpoint_id, observation, evidence)
 
 
 def evidence_document(evidence: Evidence) -> str:
-    """Evidence as JSON text (``Evidence.to_json``) within the stored size cap.
+    """Evidence as storable JSON text (``census.store.sanitize``) within the stored size cap.
 
-    Over the cap, bodies are shortened step by step (4 KiB, 512 B, none) and the document says
-    so.  NUL is escaped by JSON but refused by PostgreSQL's jsonb, so it is replaced.
+    Values the database refuses are replaced by the sanitiser's rules and listed in
+    ``notes.sanitized``.  Over the cap, bodies are shortened step by step (4 KiB, 512 B, none)
+    and the document says so.
     """
-    text = evidence.to_json().replace("\\u0000", "\\ufffd")
+    sanitizer = Sanitizer()
+    text = sanitizer.json_text(evidence.as_document())
+    if sanitizer.flags:
+        document = json.loads(text)
+        notes = document.get("notes")
+        document["notes"] = sanitizer.note(notes if isinstance(notes, dict) else {}, _flags(notes))
+        text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
     if len(text.encode()) <= EVIDENCE_MAX_BYTES:
         return text
     document = json.loads(text)
@@ -103,11 +139,30 @@ def evidence_document(evidence: Evidence) -> str:
             return text
     return json.dumps(
         {
-            "url": evidence.url,
+            "url": Sanitizer().text(evidence.url),
             "started_at": evidence.started_at.isoformat(),
             "notes": {"evidence_dropped": "over the size cap"},
         }
     )
+
+
+def _flags(notes: Any) -> list[str]:
+    """Flags already noted (``storable`` records the observation's before the evidence's)."""
+    found = notes.get("sanitized") if isinstance(notes, dict) else None
+    return [f for f in found if isinstance(f, str)] if isinstance(found, list) else []
+
+
+async def _stage(
+    cur: psycopg.AsyncCursor[Any], run_id: int, items: Sequence[Observed], columns: str
+) -> None:
+    """COPY the batch into a per-transaction staging table (emptied at commit)."""
+    await cur.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS stage_observations"
+        " (LIKE observations INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+    )
+    async with cur.copy(f"COPY stage_observations ({columns}) FROM STDIN") as copy:
+        for item in items:
+            await copy.write_row(_row(run_id, item))
 
 
 async def write_observations(
@@ -116,15 +171,10 @@ async def write_observations(
     """Store a batch in one transaction; returns how many observations were new."""
     if not items:
         return 0
+    items = [storable(item) for item in items]
     columns = ", ".join(("run_id", "endpoint_id", *OBSERVATION_COLUMNS))
     async with conn.transaction(), conn.cursor() as cur:
-        await cur.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS stage_observations"
-            " (LIKE observations INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
-        )
-        async with cur.copy(f"COPY stage_observations ({columns}) FROM STDIN") as copy:
-            for item in items:
-                await copy.write_row(_row(run_id, item))
+        await _stage(cur, run_id, items, columns)
         await cur.execute(
             f"INSERT INTO observations ({columns}) SELECT {columns} FROM stage_observations"
             " ON CONFLICT (run_id, endpoint_id) DO NOTHING RETURNING endpoint_id"
@@ -151,17 +201,7 @@ async def _write_tools(
         " tokenizer) FROM STDIN"
     ) as copy:
         for tool in definitions.values():
-            await copy.write_row(
-                (
-                    tool.sha256,
-                    _clean(tool.name),
-                    _clean(tool.description),
-                    _clean(json.dumps(tool.input_schema, default=_default)),
-                    _clean(tool.canonical_json),
-                    tool.tokens,
-                    TOKENIZER,
-                )
-            )
+            await copy.write_row((tool.sha256, *_tool_row(tool)[0], TOKENIZER))
     await cur.execute(
         "INSERT INTO tool_definitions (sha256, name, description, input_schema, canonical_json,"
         " tokens, tokenizer) SELECT sha256, name, description, input_schema, canonical_json,"
@@ -176,16 +216,56 @@ async def _write_tools(
 
 
 async def _write_evidence(
-    cur: psycopg.AsyncCursor[Any], run_id: int, items: Sequence[Observed]
+    cur: psycopg.AsyncCursor[Any], run_id: int, items: Sequence[Observed], attempt: int = 1
 ) -> None:
     rows = [(item.endpoint_id, evidence_document(item.evidence)) for item in items if item.evidence]
     if not rows:
         return
-    async with cur.copy("COPY evidence (run_id, endpoint_id, size_bytes, data) FROM STDIN") as copy:
+    async with cur.copy(
+        "COPY evidence (run_id, endpoint_id, attempt, size_bytes, data) FROM STDIN"
+    ) as copy:
         for endpoint_id, document in rows:
-            await copy.write_row((run_id, endpoint_id, len(document.encode()), document))
+            await copy.write_row((run_id, endpoint_id, attempt, len(document.encode()), document))
 
 
-def _clean(text: str | None) -> str | None:
-    """PostgreSQL text cannot hold NUL; hostile servers send it in names and descriptions."""
-    return None if text is None else text.replace("\x00", "\ufffd")
+#: Columns a confirmation replaces: every observation column but the attempt columns, which the
+#: UPDATE derives from the stored first verdict.
+_ATTEMPT_COLUMNS = ("attempts", "confirmed", "flapping")
+_REPLACED = tuple(c for c in OBSERVATION_COLUMNS if c not in _ATTEMPT_COLUMNS)
+
+
+async def write_confirmations(
+    conn: psycopg.AsyncConnection[Any], run_id: int, items: Sequence[Observed]
+) -> int:
+    """Store second attempts (census.vocabulary.VERDICT_RULE) in one transaction.
+
+    The second attempt's observation replaces the first's (its tools too); ``attempts`` becomes
+    2 and ``confirmed``/``flapping`` compare the two statuses in the UPDATE itself, so the first
+    verdict is read where it is stored.  The evidence is added as attempt 2 beside the first's.
+    Only observations still at one attempt are replaced, so a retried confirmation job never
+    writes anything twice.  Returns how many observations were replaced.
+    """
+    if not items:
+        return 0
+    items = [storable(item) for item in items]
+    columns = ", ".join(("run_id", "endpoint_id", *OBSERVATION_COLUMNS))
+    targets = ", ".join(_REPLACED)
+    sources = ", ".join(f"s.{c}" for c in _REPLACED)
+    async with conn.transaction(), conn.cursor() as cur:
+        await _stage(cur, run_id, items, columns)
+        await cur.execute(
+            f"UPDATE observations o SET ({targets}) = ({sources}), attempts = 2,"
+            " confirmed = (o.status = s.status), flapping = (o.status <> s.status)"
+            " FROM stage_observations s WHERE o.run_id = s.run_id"
+            " AND o.endpoint_id = s.endpoint_id AND o.attempts = 1 RETURNING o.endpoint_id"
+        )
+        replaced = {row[0] for row in await cur.fetchall()}
+        fresh = [item for item in items if item.endpoint_id in replaced]
+        if replaced:
+            await cur.execute(
+                "DELETE FROM observation_tools WHERE run_id = %s AND endpoint_id = ANY(%s)",
+                (run_id, sorted(replaced)),
+            )
+        await _write_tools(cur, run_id, fresh)
+        await _write_evidence(cur, run_id, fresh, attempt=2)
+    return len(replaced)

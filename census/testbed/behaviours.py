@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
+from census.testbed import hostile
 from census.testbed.expect import oauth_issuer
 from census.testbed.model import Endpoint, Profile
 
@@ -58,7 +59,10 @@ def auth_wall(ep: Endpoint) -> web.Response:
     if kind.startswith("oauth"):
         challenge = 'Bearer error="invalid_token", error_description="Authentication required"'
         if kind != "oauth_wellknown":
-            challenge += f', resource_metadata="{prm_url(ep)}"'
+            url = prm_url(ep)
+            if ep.profile.behaviour == "prm_userinfo":
+                url = hostile.userinfo_url(url)  # a credential census must never send
+            challenge += f', resource_metadata="{url}"'
         body = {"error": "invalid_token", "error_description": "Authentication required"}
         return web.json_response(body, status=401, headers={"WWW-Authenticate": challenge})
     if kind == "bearer":
@@ -127,6 +131,9 @@ def as_metadata(ep: Endpoint) -> dict[str, Any] | None:
         "token_endpoint_auth_methods_supported": ["none", "client_secret_post"],
         "scopes_supported": ["mcp:read"],
     }
+    if p.behaviour == "huge_as_metadata":
+        # ~55 KiB before the keys the verdict needs: a reader capped at 16 KiB misses them.
+        doc["scopes_supported"] = ["mcp:read", *(f"records:read:{i:05d}" for i in range(2500))]
     if p.oauth_dcr:
         doc["registration_endpoint"] = f"{issuer}/register"
     if p.oauth_cimd:
@@ -259,6 +266,18 @@ async def http_behaviour(request: web.Request, ep: Endpoint) -> web.StreamRespon
             status=status,
             content_type="text/html",
             text=f"<html><body><h1>{status} Bad Gateway</h1></body></html>",
+        )
+    if b in ("retry_after_503_nonascii", "retry_after_503_digits"):
+        retry = "²" if b == "retry_after_503_nonascii" else "9" * 5000
+        return web.Response(
+            status=503,
+            content_type="text/html",
+            text="<html><body><h1>503 Service Unavailable</h1></body></html>",
+            headers={"Retry-After": retry},
+        )
+    if b == "retry_after_429_nonascii":
+        return web.json_response(
+            {"error": "Too Many Requests"}, status=429, headers={"Retry-After": "²"}
         )
     if b == "always_429":
         return web.json_response(

@@ -15,10 +15,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
+from census.testbed import hostile as hx
 from census.testbed.model import Profile
 from census.testbed.plants import PLANTS, RUG_PULLS
 
-__all__ = ["CATALOG", "FINDINGS_CATALOG", "Entry", "build_profile", "by_name"]
+__all__ = [
+    "BYSTANDER",
+    "CATALOG",
+    "FINDINGS_CATALOG",
+    "FLAPPING_CATALOG",
+    "HOSTILE_CATALOG",
+    "Entry",
+    "build_profile",
+    "by_name",
+]
 
 Builder = Callable[[random.Random, str, str], Profile]
 
@@ -635,12 +645,359 @@ CATALOG: tuple[Entry, ...] = (
     ),
 )
 
+# --- issue 12: every hostile class a server can cause (census/testbed/hostile.py) ----------
+
+
+def hostile12(behaviour: str, doc: str, **kw: Any) -> Builder:
+    """A working server (valid TLS, no rate-limit headers, era handshake or dual unless ``kw``
+    says otherwise) whose one hostile trait is ``behaviour``."""
+
+    def build(rng: random.Random, name: str, version: str) -> Profile:
+        fields: dict[str, Any] = dict(era=rng.choice(["handshake", "dual"]), rate="none")
+        fields.update(kw)
+        return _base(rng, name, version, tls="valid", behaviour=behaviour, **fields)
+
+    build.__doc__ = doc
+    return build
+
+
+def _named(behaviour: str, doc: str, make: Callable[[str, str], tuple[str, str]]) -> Builder:
+    """A working server whose serverInfo (name, version) is ``make(name, version)``."""
+
+    def build(rng: random.Random, name: str, version: str) -> Profile:
+        server_name, server_version = make(name, version)
+        return _base(
+            rng,
+            name,
+            version,
+            era=rng.choice(["handshake", "dual"]),
+            rate="none",
+            tls="valid",
+            behaviour=behaviour,
+            server_name=server_name,
+            server_version=server_version,
+        )
+
+    build.__doc__ = doc
+    return build
+
+
+def bystander(rng: random.Random, name: str, version: str) -> Profile:
+    """A healthy server on the same host (so in the same shard) as a hostile one: its row must
+    come out exactly as if its neighbour were well-behaved."""
+    return _base(rng, name, version, tls="valid")
+
+
+def _e(name: str, build: Builder) -> Entry:
+    return Entry(name, build, 0, hostile=True)
+
+
+_OAUTH = dict(auth="oauth")
+#: Issue 12's hostile entries: the ``hostile`` mix places each beside a healthy
+#: :data:`BYSTANDER` on the same host.  A catalogue of their own, so ``uniform`` and
+#: ``realistic`` worlds stay what they were.  Verdicts: RULES.md "Issue 12: hostile answers".
+HOSTILE_CATALOG: tuple[Entry, ...] = (
+    # Deliverable 2: everything a server can send is storable.
+    _e("schema_nan", hostile12("schema_nan", "A tool schema with NaN → healthy, tool stored.")),
+    _e(
+        "schema_infinity",
+        hostile12("schema_infinity", "Infinity and -Infinity in a tool schema → healthy."),
+    ),
+    _e(
+        "schema_overflow",
+        hostile12("schema_overflow", "1e999999 (a float overflow) in a tool schema → healthy."),
+    ),
+    _e(
+        "schema_huge_int",
+        hostile12(
+            "schema_huge_int", "2**64, -10**30 and a 401-digit integer in a schema → healthy."
+        ),
+    ),
+    _e(
+        "schema_nul",
+        hostile12("schema_nul", "\\u0000 in a tool name, description, key and default → healthy."),
+    ),
+    _e(
+        "schema_lone_surrogate",
+        hostile12(
+            "schema_lone_surrogate",
+            "A lone surrogate (JSON escape \\ud800) in a description, key and enum → healthy.",
+        ),
+    ),
+    _e(
+        "schema_deep_100",
+        hostile12("schema_deep_100", "A tool schema nested 100 objects deep → healthy."),
+    ),
+    _e(
+        "schema_deep_100k",
+        hostile12(
+            "schema_deep_100k",
+            "tools/list whose schema is 100,000 arrays deep (unparsable) → degraded, "
+            "protocol_error, tool_count empty.",
+        ),
+    ),
+    _e(
+        "header_invalid_utf8",
+        hostile12(
+            "header_invalid_utf8",
+            "Every MCP answer carries a header whose value is not UTF-8 → healthy.",
+        ),
+    ),
+    _e(
+        "long_server_info",
+        _named(
+            "long_server_info",
+            "serverInfo name and version of 3,000 characters each → healthy, stated as sent.",
+            lambda n, v: ((n + "-" + "long-name-" * 300)[:3000], (v + "+" + "build." * 500)[:3000]),
+        ),
+    ),
+    _e(
+        "long_url_path",
+        hostile12("long_url_path", "A working server at a ~3,300-character URL path → healthy."),
+    ),
+    # Deliverable 3: parsers that cannot be crashed.
+    _e(
+        "retry_after_503_nonascii",
+        hostile12(
+            "retry_after_503_nonascii",
+            "Every request → 503 with Retry-After: ² → http_error, http_5xx, rate advertised.",
+        ),
+    ),
+    _e(
+        "retry_after_503_digits",
+        hostile12(
+            "retry_after_503_digits",
+            "Every request → 503 with a 5,000-digit Retry-After → http_error, http_5xx, "
+            "rate advertised.",
+        ),
+    ),
+    _e(
+        "retry_after_429_nonascii",
+        hostile12(
+            "retry_after_429_nonascii",
+            "Every request → 429 with Retry-After: ² → http_error, http_429, rate enforced.",
+        ),
+    ),
+    _e(
+        "sse_retry_nonascii",
+        hostile12(
+            "sse_retry_nonascii",
+            "SSE answers whose priming event says retry: ² → healthy.",
+            response="sse",
+            priming=True,
+        ),
+    ),
+    _e(
+        "sse_retry_digits",
+        hostile12(
+            "sse_retry_digits",
+            "SSE answers whose priming event's retry has 5,000 digits → healthy.",
+            response="sse",
+            priming=True,
+        ),
+    ),
+    _e(
+        "legacy_endpoint_invalid_url",
+        hostile12(
+            "legacy_endpoint_invalid_url",
+            "HTTP+SSE whose endpoint event is not a valid URL (unclosed IPv6 bracket) → an MCP "
+            "signal whose session cannot start: degraded, protocol_error, no era.",
+            era="legacy_sse",
+        ),
+    ),
+    _e(
+        "legacy_endpoint_bad_port",
+        hostile12(
+            "legacy_endpoint_bad_port",
+            "HTTP+SSE whose endpoint event names port 99999 → degraded, protocol_error, no era.",
+            era="legacy_sse",
+        ),
+    ),
+    _e(
+        "legacy_deep_json",
+        hostile12(
+            "legacy_deep_json",
+            "HTTP+SSE whose tools/list reply on the stream is 100,000 arrays deep → degraded, "
+            "protocol_error, tool_count empty.",
+            era="legacy_sse",
+        ),
+    ),
+    _e(
+        "huge_description",
+        hostile12(
+            "huge_description",
+            "One tool with a 1,000,000-character description (~1 MB body, under the wire cap) "
+            "→ healthy, every tool counted, finding oversized_definition.",
+            tools=3,
+        ),
+    ),
+    _e(
+        "server_name_lone_surrogate",
+        _named(
+            "server_name_lone_surrogate",
+            "serverInfo.name carries a lone surrogate → healthy; server_name `*` (its stored "
+            "form is the sanitiser's escape).",
+            lambda n, v: (hx.surrogate_name(n), v),
+        ),
+    ),
+    _e(
+        "server_name_terminal_escapes",
+        _named(
+            "server_name_terminal_escapes",
+            "serverInfo.name carries OSC 52 (clipboard write) and CSI 2J (clear screen) → "
+            "healthy, server_name as sent (stripped only on output).",
+            lambda n, v: (f"{n}\x1b]52;c;Y2Vuc3Vz\x07\x1b[2J\x1b[H", v),
+        ),
+    ),
+    _e(
+        "server_name_markup",
+        _named(
+            "server_name_markup",
+            "serverInfo.name is HTML and Markdown → healthy, server_name as sent (escaped only "
+            "in reports).",
+            lambda n, v: (f"<script>alert('{n}')</script> | **{n}** [x](javascript:1)", v),
+        ),
+    ),
+    # Deliverable 4: verdicts that match the evidence.
+    _e(
+        "huge_initialize",
+        hostile12(
+            "huge_initialize",
+            "initialize and server/discover results with 40 KiB of instructions (over the "
+            "16 KiB evidence cap, under the read cap) → healthy.",
+        ),
+    ),
+    _e(
+        "huge_as_metadata",
+        hostile12(
+            "huge_as_metadata",
+            "OAuth wall whose AS metadata is ~55 KiB (2,500 scopes before the registration "
+            "and PKCE keys) → auth_required, oauth, details from the whole document.",
+            **_OAUTH,
+        ),
+    ),
+    _e(
+        "stall_listing",
+        hostile12(
+            "stall_listing",
+            "Tools list at full speed; resources and prompts (19 pages of 10 each) hold back "
+            "every page after the first 2 s: no step times out but the 60 s target deadline "
+            "passes mid-listing → degraded, timeout; tool_count stated, resource_count `*` "
+            "(which list the deadline cuts depends on the prober's pace), prompt_count empty; "
+            "CORS and Origin never reached (empty).",
+            resources=hx.STALL_PAGES * hx.STALL_PAGE_SIZE,
+            prompts=hx.STALL_PAGES * hx.STALL_PAGE_SIZE,
+            page_size=hx.STALL_PAGE_SIZE,
+        ),
+    ),
+    _e(
+        "id_mismatch_list",
+        hostile12(
+            "id_mismatch_list",
+            "tools/list answers carry another JSON-RPC id → not counted: degraded, "
+            "protocol_error, tool_count empty.",
+        ),
+    ),
+    _e(
+        "id_mismatch_all",
+        hostile12(
+            "id_mismatch_all",
+            "Every JSON-RPC answer carries another id → MCP never confirmed: not_mcp, "
+            "protocol_error.",
+            era="handshake",
+        ),
+    ),
+    _e(
+        "protocol_version_crlf",
+        hostile12(
+            "protocol_version_crlf",
+            "initialize answers protocolVersion '<version>\\r\\nX-Injected: 1' → era "
+            "handshake, degraded, protocol_error, protocol_version stored escaped, no lists.",
+            era="handshake",
+        ),
+    ),
+    _e(
+        "huge_page",
+        hostile12(
+            "huge_page",
+            "One tools/list page of 5,000 tools (over the 1,000-item list cap) → degraded, "
+            "list_failed, tool_count `*`.",
+        ),
+    ),
+    # Deliverable 5: no credential ever leaves census.
+    _e(
+        "redirect_userinfo",
+        hostile12(
+            "redirect_userinfo",
+            "POST → 307 to the same path without its slash, the Location carrying "
+            "user:password@ → userinfo stripped (same origin), the server behind answers: "
+            "healthy.",
+        ),
+    ),
+    _e(
+        "prm_userinfo",
+        hostile12(
+            "prm_userinfo",
+            "OAuth wall whose resource_metadata URL carries user:password@ → auth_required, "
+            "oauth (the metadata is also at the path-inserted well-known URL).",
+            **_OAUTH,
+        ),
+    ),
+    Entry(
+        "private_address_v6_forms",
+        host_level(
+            "private_address",
+            "valid",
+            "The hosts file maps the name to ::10.a.b.c (IPv4-compatible), ::ffff:0:10.a.b.c "
+            "or fec0::/10 (site-local), which Python's is_global calls global → skipped, "
+            "private_address (never contacted; a name of its own, so no bystander).",
+        ),
+        0,
+        hostile=True,
+        host_level=True,
+        served=False,
+    ),
+    _e(
+        "legacy_endpoint_userinfo",
+        hostile12(
+            "legacy_endpoint_userinfo",
+            "HTTP+SSE whose endpoint event is same-origin with user:password@ → userinfo "
+            "stripped: healthy.",
+            era="legacy_sse",
+        ),
+    ),
+)
+#: The healthy neighbour of every :data:`HOSTILE_CATALOG` endpoint in the ``hostile`` mix.
+BYSTANDER = Entry("healthy_bystander", bystander, 0)
+
+
 #: The planted-findings entries (poisoned, shadowing and clean tools, rug pulls, secrets): a
 #: catalogue of their own, used only by ``--mix findings``, so the other mixes' worlds stay
 #: exactly what they were before findings were planted.
 FINDINGS_CATALOG: tuple[Entry, ...] = _findings_entries()
 
-_BY_NAME = {e.name: e for e in (*CATALOG, *FINDINGS_CATALOG)}
+
+def _flapping(behaviour: str, doc: str) -> Entry:
+    def build(rng: random.Random, name: str, version: str) -> Profile:
+        return _base(rng, name, version, behaviour=behaviour, auth="none", tls="valid")
+
+    build.__doc__ = doc
+    return Entry(behaviour, build, 0, host_level=True)
+
+
+#: Flapping endpoints (census.testbed.flapping: state by visit), a catalogue of their own used
+#: only by ``--mix flapping``: one probe of them disagrees with their truth by design, which is
+#: the truth after census's confirmation probe.
+FLAPPING_CATALOG: tuple[Entry, ...] = (
+    _flapping("flap_down_up", "Down on the first visit, up after → healthy, flapping."),
+    _flapping("flap_up_down", "Up on the first visit, down after → healthy, probed once."),
+    _flapping("flap_down_down", "Down on every visit → unreachable, confirmed."),
+    _flapping("flap_5xx_up", "503 on the first visit, up after → healthy, flapping."),
+)
+
+_BY_NAME = {
+    e.name: e for e in (*CATALOG, *FINDINGS_CATALOG, *HOSTILE_CATALOG, *FLAPPING_CATALOG, BYSTANDER)
+}
 
 
 def by_name(name: str) -> Entry:
@@ -653,7 +1010,17 @@ def build_profile(entry: Entry, rng: random.Random, name: str, version: str) -> 
     prof = entry.build(rng, name, version)
     if prof.behaviour == "session_broken":
         prof = replace(prof, era="handshake", stateful=True, latest_version="2025-11-25")
-    if prof.behaviour in {"list_error", "huge_json", "deep_json", "invalid_utf8"}:
+    if prof.behaviour in {
+        "list_error",
+        "huge_json",
+        "deep_json",
+        "invalid_utf8",
+        "schema_deep_100k",
+        "legacy_deep_json",
+        "id_mismatch_list",
+        "huge_page",
+        *hx.TOOL_PLANTS,
+    }:
         prof = replace(prof, tools=max(prof.tools or 0, 1))
     if prof.behaviour in {"endless_cursor", "cursor_loop", "nul_ansi"}:
         prof = replace(prof, tools=max(prof.tools or 0, 5), page_size=10)

@@ -59,16 +59,16 @@ def serve(
         int, typer.Option("--seed", help="Generation seed (same seed, same world).")
     ] = 1,
     mix: Annotated[
-        str, typer.Option("--mix", help="uniform | realistic | hostile | findings.")
+        str, typer.Option("--mix", help="uniform | realistic | hostile | findings | flapping.")
     ] = "uniform",
 ) -> None:
     """Serve a simulated MCP internet in the foreground until Ctrl-C / SIGTERM.
 
     Example: census testbed serve --endpoints 2000 --seed 1 --mix uniform --out /tmp/tb
     """
-    if mix not in ("uniform", "realistic", "hostile", "findings"):
+    if mix not in ("uniform", "realistic", "hostile", "findings", "flapping"):
         raise typer.BadParameter(
-            "mix must be uniform, realistic, hostile or findings", param_hint="--mix"
+            "mix must be uniform, realistic, hostile, findings or flapping", param_hint="--mix"
         )
     if endpoints < 1:
         raise typer.BadParameter("must be at least 1", param_hint="--endpoints")

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from census.testbed import hostile
+from census.testbed.flapping import FLAPS, expected_attempts
 from census.testbed.model import MODERN_VERSION, Endpoint, Profile
 from census.testbed.plants import PLANTS, RUG_PULLS, rug_pulled_tools
 from census.vocabulary import COLUMNS
@@ -51,6 +53,27 @@ _HTTP_ONLY = {
     "endless_sse": ("not_mcp", "timeout"),
     "slow_drip": ("not_mcp", "timeout"),
     "huge_headers": ("not_mcp", "protocol_error"),
+    # Issue 12 (RULES.md "Issue 12: hostile answers"):
+    "retry_after_503_nonascii": ("http_error", "http_5xx"),
+    "retry_after_503_digits": ("http_error", "http_5xx"),
+    "retry_after_429_nonascii": ("http_error", "http_429"),
+}
+#: rate_limit_class of the HTTP-only rows that is not none_observed.
+_HTTP_ONLY_RATE = {
+    "always_429": "enforced",
+    "retry_after_429_nonascii": "enforced",
+    # The vocabulary: Retry-After present, no 429 seen → advertised, whatever the status.
+    "retry_after_503_nonascii": "advertised",
+    "retry_after_503_digits": "advertised",
+}
+#: Working servers whose MCP answers are unusable before MCP is confirmed (issue 12): no
+#: protocol facts; the reason is the initialize answer's (RULES.md).
+_NOT_CONFIRMED = {
+    # An HTTP+SSE endpoint event is an MCP signal even when it names no usable URL: degraded,
+    # with no era (the session never started), like a modern error without a result.
+    "legacy_endpoint_invalid_url": ("degraded", "protocol_error"),
+    "legacy_endpoint_bad_port": ("degraded", "protocol_error"),
+    "id_mismatch_all": ("not_mcp", "protocol_error"),
 }
 _NO_ANSWER = {
     "refused": "connect_refused",
@@ -60,6 +83,8 @@ _NO_ANSWER = {
     "dns": "dns_error",
     "tls_handshake_fail": "tls_error",
     "tls_invalid": "tls_error",
+    # Down on every visit: the connection closes without an answer (census.testbed.flapping).
+    "flap_down_down": "connection_reset",
 }
 _SKIPPED = {"private_address", "opted_out", "invalid_url"}
 _DEGRADED = {
@@ -70,6 +95,13 @@ _DEGRADED = {
     "invalid_utf8": "protocol_error",
     "endless_cursor": "list_failed",
     "cursor_loop": "list_failed",
+    # Issue 12:
+    "schema_deep_100k": "protocol_error",
+    "legacy_deep_json": "protocol_error",
+    "id_mismatch_list": "protocol_error",
+    "huge_page": "list_failed",
+    "stall_listing": "timeout",
+    "protocol_version_crlf": "protocol_error",
 }
 _SECRET_WORDS = ("key", "token", "secret", "password", "auth", "sig")
 
@@ -151,6 +183,8 @@ def _findings(ep: Endpoint, row: dict[str, str]) -> str:
         codes.append("cors_open")
     if ep.profile.behaviour == "nul_ansi":
         codes.append("ansi_escape")
+    if ep.profile.behaviour == "huge_description" and row["status"] == "healthy":
+        codes.append("oversized_definition")
     if ep.profile.toolset in PLANTS and row["status"] == "healthy":
         codes.extend(PLANTS[ep.profile.toolset].codes)
     return ";".join(sorted(set(codes)))
@@ -197,7 +231,11 @@ def expected_row(ep: Endpoint) -> dict[str, str]:
     elif b in _HTTP_ONLY:
         row["status"], row["failure_reason"] = _HTTP_ONLY[b]
         row["tls"] = _tls(p)
-        row["rate_limit_class"] = "enforced" if b == "always_429" else "none_observed"
+        row["rate_limit_class"] = _HTTP_ONLY_RATE.get(b, "none_observed")
+    elif b in _NOT_CONFIRMED:
+        row["status"], row["failure_reason"] = _NOT_CONFIRMED[b]
+        row["tls"] = _tls(p)
+        row["rate_limit_class"] = _rate(p)
     elif p.auth != "none":
         row["status"] = "auth_required"
         row["tls"] = _tls(p)
@@ -208,7 +246,19 @@ def expected_row(ep: Endpoint) -> dict[str, str]:
     else:
         _mcp_row(ep, row)
     row["findings"] = _findings(ep, row)
+    _attempts(ep, row)
     return row
+
+
+def _attempts(ep: Endpoint, row: dict[str, str]) -> None:
+    """Confirmation columns: planted for the flapping entries (census.testbed.flapping); for
+    every other endpoint they depend on whether the crawl confirms (``--no-confirm``, a
+    one-off ``census probe``), so they are not checked (``*``)."""
+    b = ep.profile.behaviour
+    if b in FLAPS:
+        row["attempts"], row["confirmed"], row["flapping"] = expected_attempts(b)
+    else:
+        row["attempts"] = row["confirmed"] = row["flapping"] = "*"
 
 
 def _mcp_row(ep: Endpoint, row: dict[str, str]) -> None:
@@ -219,7 +269,9 @@ def _mcp_row(ep: Endpoint, row: dict[str, str]) -> None:
     row["protocol_version"] = MODERN_VERSION if p.era in ("modern", "dual") else p.latest_version
     if p.era in ("handshake", "dual"):
         row["session"] = "stateful" if p.stateful else "stateless"
-    row["server_name"] = p.server_name
+    # A lone surrogate cannot be written to the manifest (UTF-8): its stored form is the
+    # sanitiser's, not checked here.
+    row["server_name"] = "*" if p.behaviour == "server_name_lone_surrogate" else p.server_name
     row["server_version"] = p.server_version
     row["auth_class"] = "none"
     row["cors_class"] = _cors(p)
@@ -235,7 +287,21 @@ def _mcp_row(ep: Endpoint, row: dict[str, str]) -> None:
     if p.behaviour in _DEGRADED:
         row["status"] = "degraded"
         row["failure_reason"] = _DEGRADED[p.behaviour]
-        row["tool_count"] = "*" if p.behaviour in ("endless_cursor", "cursor_loop") else ""
+        capped = ("endless_cursor", "cursor_loop", "huge_page")
+        row["tool_count"] = "*" if p.behaviour in capped else ""
+        if p.behaviour == "stall_listing":
+            # Tools list whole; the target deadline ends the probe in resources or prompts
+            # (which one depends on the prober's pace), before CORS and Origin are checked.
+            row["tool_count"] = str(p.tools)
+            row["resource_count"], row["prompt_count"] = "*", ""
+            row["cors_class"] = row["origin_validated"] = ""
+        if p.behaviour == "protocol_version_crlf":
+            # The era is confirmed, the version stored escaped (Python's unicode_escape); no
+            # list is made over a session whose version census cannot echo in a header.
+            row["protocol_version"] = f"{p.latest_version}{hostile.CRLF_TAIL}".encode(
+                "unicode_escape"
+            ).decode("ascii")
+            row["tool_count"] = row["resource_count"] = row["prompt_count"] = ""
         if p.behaviour == "session_broken":
             # Every list shares the broken session, so none of them is counted.
             row["resource_count"] = row["prompt_count"] = ""

@@ -13,7 +13,15 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-from census.testbed.catalog import CATALOG, FINDINGS_CATALOG, Entry, build_profile
+from census.testbed.catalog import (
+    BYSTANDER,
+    CATALOG,
+    FINDINGS_CATALOG,
+    FLAPPING_CATALOG,
+    HOSTILE_CATALOG,
+    Entry,
+    build_profile,
+)
 from census.testbed.model import Endpoint, HostEntry, World
 
 __all__ = ["Identity", "generate", "identities", "loopback_ip"]
@@ -68,6 +76,9 @@ _DEAD = {
 }
 
 
+_ISSUE12 = frozenset(HOSTILE_CATALOG)
+
+
 def _realistic_weight(entry: Entry) -> float:
     # Scaled so that ~39% of MCP servers need no auth and roughly a third of all listed
     # endpoints are dead (prior-work.md: "a quarter to a half").
@@ -89,17 +100,36 @@ def _choose_entries(rng: random.Random, n: int, mix: str) -> list[Entry]:
         hostile = [e for e in CATALOG if e.hostile]
         other = [e for e in CATALOG if e.realistic > 0]
         weights = [_realistic_weight(e) for e in other]
-        return [
-            rng.choice(hostile) if rng.random() < 0.6 else rng.choices(other, weights)[0]
-            for _ in range(n)
-        ]
+        # Issue 12's entries round-robin (every one appears once n is about 5× their number),
+        # each followed by a healthy bystander that generate() puts on the same host.
+        issue12 = list(HOSTILE_CATALOG)
+        rng.shuffle(issue12)
+        out: list[Entry] = []
+        pairs = 0
+        while len(out) < n:
+            r = rng.random()
+            if r < 0.3 and len(out) + 1 < n:
+                entry = issue12[pairs % len(issue12)]
+                # A name that resolves to a private address has no host to share.
+                out += [entry] if entry.host_level else [entry, BYSTANDER]
+                pairs += 1
+            elif r < 0.6:
+                out.append(rng.choice(hostile))
+            else:
+                out.append(rng.choices(other, weights)[0])
+        return out
+    if mix == "flapping":
+        # Round-robin over the flapping entries (census.testbed.flapping).
+        order = list(FLAPPING_CATALOG)
+        rng.shuffle(order)
+        return [order[i % len(order)] for i in range(n)]
     if mix == "findings":
         # Round-robin over the planted-findings entries (poisoned, shadowing, clean, rug pulls,
         # secrets): every plant appears floor(n/len) or +1 times.
         order = list(FINDINGS_CATALOG)
         rng.shuffle(order)
         return [order[i % len(order)] for i in range(n)]
-    raise ValueError(f"unknown mix {mix!r} (uniform, realistic, hostile, findings)")
+    raise ValueError(f"unknown mix {mix!r} (uniform, realistic, hostile, findings, flapping)")
 
 
 class _Namer:
@@ -165,6 +195,10 @@ def generate(n: int, seed: int, mix: str, tls_port: int, plain_port: int) -> Wor
             host = ident.host
             if b == "dns":
                 pass  # deliberately absent from the hosts file
+            elif b == "private_address" and entry.name == "private_address_v6_forms":
+                v4 = f"10.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}"
+                ip = rng.choice([f"::{v4}", f"::ffff:0:{v4}", f"fec0::{rng.randint(1, 9999):x}"])
+                new_host(host, profile.tls, listen="none", ip=ip)
             elif b == "private_address":
                 ip = rng.choice(
                     [
@@ -184,6 +218,20 @@ def generate(n: int, seed: int, mix: str, tls_port: int, plain_port: int) -> Wor
                 if b == "tls_handshake_fail":
                     listen = "tls_alert"
                 new_host(host, profile.tls, listen=listen)
+        elif entry in _ISSUE12:
+            # A host of its own, shared only with the bystander that follows (same shard).
+            host = ident.host
+            new_host(host, "valid")
+            if b == "long_url_path":
+                path = "/mcp/" + "/".join(f"segment-{i:03d}" for i in range(272))
+            shared[scheme] = (host, 1, {path, path.rstrip("/") or "/"})
+        elif entry is BYSTANDER:
+            host, _remaining, paths = shared[scheme]
+            for variant in (path, *_PATH_VARIANTS, f"/mcp{index}"):
+                if variant not in paths and variant.rstrip("/") not in paths:
+                    path = variant
+                    break
+            shared[scheme] = (host, 0, paths | {path, path.rstrip("/") or "/"})
         elif rng.random() < 0.12 and b not in ("slash_redirect",) and scheme == "https":
             platform = True
             host = PLATFORM_HOSTS[index % len(PLATFORM_HOSTS)]
@@ -206,9 +254,9 @@ def generate(n: int, seed: int, mix: str, tls_port: int, plain_port: int) -> Wor
                     break
             paths.update({path, path.rstrip("/") or "/"})
             shared[scheme] = (host, remaining - 1, paths)
-        if b == "slash_redirect" and path == "/":
+        if b in ("slash_redirect", "redirect_userinfo") and path == "/":
             path = f"/mcp{index}/"
-        elif b == "slash_redirect" and not path.endswith("/"):
+        elif b in ("slash_redirect", "redirect_userinfo") and not path.endswith("/"):
             path = path + "/"
         if b == "invalid_url":
             url = rng.choice(

@@ -18,7 +18,7 @@ from typing import Any
 
 from aiohttp import web
 
-from census.testbed import inventory, plants
+from census.testbed import hostile, inventory, plants
 from census.testbed.model import HANDSHAKE_VERSIONS, MODERN_VERSION, Endpoint, Profile
 
 __all__ = ["STREAM_CAP_S", "McpState", "handle_mcp", "handle_messages"]
@@ -93,7 +93,8 @@ def sse_frames(prof: Profile, payload: bytes, event_id: int = 1) -> bytes:
     nl = b"\r\n" if prof.crlf else b"\n"
     out = b""
     if prof.priming:
-        out += b"id: " + str(event_id).encode() + nl + b"retry: 1000" + nl + b"data: " + nl + nl
+        retry = hostile.sse_retry(prof)
+        out += b"id: " + str(event_id).encode() + nl + b"retry: " + retry + nl + b"data: " + nl + nl
     if prof.notify_first:
         note = {
             "jsonrpc": "2.0",
@@ -107,12 +108,12 @@ def sse_frames(prof: Profile, payload: bytes, event_id: int = 1) -> bytes:
 
 
 def _respond(prof: Profile, payload: dict[str, Any], headers: dict[str, str]) -> web.Response:
-    """A 200 answer to a request, as JSON or SSE per the profile."""
+    """A 200 answer to a request, as JSON or SSE per the profile (and its hostile traits)."""
+    body = hostile.wire(prof, _dumps(hostile.answer(prof, payload)))
+    cls = hostile.RawHeaderResponse if prof.behaviour == "header_invalid_utf8" else web.Response
     if prof.response == "json":
-        return _json(200, payload, headers)
-    return web.Response(
-        status=200, body=sse_frames(prof, _dumps(payload)), headers={**_SSE_HEADERS, **headers}
-    )
+        return cls(status=200, body=body, content_type="application/json", headers=headers)
+    return cls(status=200, body=sse_frames(prof, body), headers={**_SSE_HEADERS, **headers})
 
 
 def _accepts(prof: Profile, accept: str, need_sse: bool) -> bool:
@@ -170,6 +171,8 @@ def _list_result(ep: Endpoint, method: str, params: dict[str, Any]) -> dict[str,
         if decoded is None:
             return "cursor"
         offset = decoded
+    if method == "tools/list" and prof.behaviour == "huge_page":
+        return {"tools": list(hostile.huge_page_tools(ep.seed))}  # one page, no cursor
     if method == "tools/list" and prof.behaviour == "endless_cursor":
         # 100k tools behind a cursor chain no polite page cap reaches the end of.
         page_tools = list(inventory.tools(ep.seed, prof.page_size))
@@ -189,15 +192,14 @@ def _list_result(ep: Endpoint, method: str, params: dict[str, Any]) -> dict[str,
     return result
 
 
-async def _hostile_list(ep: Endpoint, id_: Any, request: web.Request) -> web.StreamResponse | None:
-    """tools/list answers of the hostile profiles that need raw bytes."""
+async def _hostile_list(
+    ep: Endpoint, id_: Any, request: web.Request, params: dict[str, Any]
+) -> web.StreamResponse | None:
+    """tools/list answers of the hostile profiles that need raw bytes (or time)."""
     b = ep.profile.behaviour
-    if b == "deep_json":
-        depth = 10_000
-        body = (
-            b'{"jsonrpc":"2.0","id":' + _dumps(id_) + b',"result":{"tools":[{"name":"deep",'
-            b'"inputSchema":' + b"[" * depth + b"]" * depth + b"}]}}"
-        )
+    if b in ("deep_json", "schema_deep_100k"):
+        depth = 10_000 if b == "deep_json" else hostile.VERY_DEEP
+        body = hostile.deep_tools_body(_dumps(id_), depth)
         return web.Response(status=200, body=body, content_type="application/json")
     if b == "invalid_utf8":
         body = (
@@ -318,9 +320,10 @@ async def _modern(
         )
     if method in ("tools/list", "resources/list", "resources/templates/list", "prompts/list"):
         if method == "tools/list":
-            raw = await _hostile_list(ep, id_, request)
+            raw = await _hostile_list(ep, id_, request, params)
             if raw is not None:
                 return raw
+        await hostile.stall(prof, method, params)
         listed = _list_result(ep, method, params)
         if listed == "method":
             return _json(404, _error(id_, -32601, "Method not found", method), headers)
@@ -494,10 +497,13 @@ async def _handshake(
         out_headers["mcp-session-id"] = sid
     if "id" not in msg:
         return web.Response(status=202, headers=out_headers, content_type="application/json")
+    raw_params = msg.get("params")
+    params = raw_params if isinstance(raw_params, dict) else {}
     if msg.get("method") == "tools/list":
-        raw = await _hostile_list(ep, msg.get("id"), request)
+        raw = await _hostile_list(ep, msg.get("id"), request, params)
         if raw is not None:
             return raw
+    await hostile.stall(prof, msg.get("method"), params)
     return _respond(prof, _dispatch_handshake(ep, msg), out_headers)
 
 
@@ -524,7 +530,7 @@ async def _legacy_get(
     try:
         await resp.prepare(request)
         await resp.write(
-            b"event: endpoint" + nl + b"data: /messages/?session_id=" + sid.encode() + nl + nl
+            b"event: endpoint" + nl + b"data: " + hostile.legacy_endpoint(ep, sid) + nl + nl
         )
         deadline = time.monotonic() + STREAM_CAP_S
         while (left := deadline - time.monotonic()) > 0:
@@ -556,10 +562,15 @@ async def handle_messages(
     except ValueError:
         return _plain(400, "Could not parse message"), channel.endpoint
     if isinstance(msg, dict) and "id" in msg and "method" in msg:
-        answer = _dispatch_handshake(channel.endpoint, msg)
+        prof = channel.endpoint.profile
+        if prof.behaviour == "legacy_deep_json" and msg["method"] == "tools/list":
+            payload = hostile.deep_tools_body(_dumps(msg["id"]), hostile.VERY_DEEP)
+        else:
+            answer = hostile.answer(prof, _dispatch_handshake(channel.endpoint, msg))
+            payload = hostile.wire(prof, _dumps(answer))
         # Bounded: a client that never reads its stream loses answers.
         with contextlib.suppress(asyncio.QueueFull):
-            channel.queue.put_nowait(_dumps(answer))
+            channel.queue.put_nowait(payload)
     return _plain(202, "Accepted"), channel.endpoint
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from census.testbed import inventory
+from census.testbed import hostile, inventory
 from census.testbed.model import Endpoint, Profile
 
 __all__ = [
@@ -262,6 +262,10 @@ def _base_tools(ep: Endpoint) -> list[dict[str, Any]]:
         # In the middle of the list: a scanner must read every page, not only the first.
         middle = len(generated) // 2
         return [*generated[:middle], dict(PLANTS[prof.toolset].tool), *generated[middle:]]
+    hostile_tool = hostile.plant_tool(prof)
+    if hostile_tool is not None:
+        # Issue 12's hostile value, first (on the first page) beside generated tools.
+        return [hostile_tool, *inventory.tools(ep.seed, max(count - 1, 0))]
     return list(inventory.tools(ep.seed, count, prof.behaviour == "nul_ansi"))
 
 

@@ -40,7 +40,7 @@ from census.testbed.server import RequestRecord, VirtualInternet
 
 __all__ = ["Testbed", "TestbedSpec", "running"]
 
-_MIXES = ("uniform", "realistic", "hostile", "findings")
+_MIXES = ("uniform", "realistic", "hostile", "findings", "flapping")
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,8 @@ from typing import Any
 from aiohttp import web
 
 from census.testbed import behaviours as bh
+from census.testbed.flapping import FLAPS, Visits, flap_answer
+from census.testbed.hostile import userinfo_url
 from census.testbed.mcp import McpState, handle_mcp, handle_messages
 from census.testbed.model import Endpoint, HostEntry, World
 from census.testbed.plants import at_epoch
@@ -28,6 +30,8 @@ from census.testbed.plants import at_epoch
 __all__ = ["RequestRecord", "VirtualInternet"]
 
 _MAX_BODY = 1024 * 1024
+#: Behaviours whose URL ends in "/" and answer 307 to the same path without it.
+_SLASH_REDIRECTS = frozenset({"slash_redirect", "redirect_userinfo"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +122,7 @@ class VirtualInternet:
         self._by_ip: dict[str, HostEntry] = {}
         self._state = McpState()
         self._rates = bh.RateCounter()
+        self._visits = Visits()
         self._as_index: dict[str, Endpoint] = {}
         self._servers: list[asyncio.AbstractServer] = []
         self._raw_sockets: list[socket.socket] = []
@@ -127,7 +132,7 @@ class VirtualInternet:
                 self._by_ip[h.ip] = h
         for ep in world.endpoints:
             self._routes[(ep.host, ep.path)] = ep
-            if ep.profile.behaviour == "slash_redirect":
+            if ep.profile.behaviour in _SLASH_REDIRECTS:
                 self._routes[(ep.host, ep.path.rstrip("/"))] = ep
             self._as_index[f"/.well-known/oauth-authorization-server/oauth/t{ep.index}"] = ep
 
@@ -243,9 +248,15 @@ class VirtualInternet:
         prof = ep.profile
         if prof.behaviour not in ("gzip_bomb", "endless_body", "endless_sse", "slow_drip"):
             await asyncio.sleep(prof.latency_ms / 1000)
-        if prof.behaviour == "slash_redirect" and request.path == ep.path:
+        if prof.behaviour in _SLASH_REDIRECTS and request.path == ep.path:
             location = f"{ep.scheme}://{request.host}{ep.path.rstrip('/')}"
+            if prof.behaviour == "redirect_userinfo":
+                location = userinfo_url(location)  # same origin, with a credential in it
             return web.Response(status=307, headers={"Location": location})
+        if prof.behaviour in FLAPS:  # up or down by visit (census.testbed.flapping)
+            flapped = flap_answer(self._visits.state(ep), request)
+            if flapped is not None:
+                return flapped
         special = await bh.http_behaviour(request, ep)
         if special is not None:
             return special

@@ -55,3 +55,7 @@ def test_census_demo_discovers_crawls_and_reports_a_small_simulated_internet(
     assert observed == (total, total)
     # The report printed after the crawl names the run.
     assert f"run {run_id}" in done.stdout
+    # It ends with why fewer endpoints were studied than served, and agreement with the plants.
+    out = " ".join(done.stdout.split())
+    assert f"studied {total:,} endpoints of a simulated internet serving 150" in out
+    assert "agreement with the planted answers:" in out

@@ -153,6 +153,14 @@ async def test_seed_files_are_read_in_each_format(
         ("bad.jsonl", '{"url": "https://ok.io"}\n[1]\n', r"bad.jsonl:2: expected a JSON object"),
         ("bad2.jsonl", "{nope\n", r"bad2.jsonl:1: not JSON"),
         ("bad.json", '{"servers": 3}', r"must be a registry dump"),
+        ("nul.txt", "https://ok.io/mcp\nhttps://ok.io/\x00\n", r"nul.txt:2: a NUL byte"),
+        ("long.txt", "https://ok.io/" + "a" * 3000, r"long.txt:1: a URL of 3,014 bytes"),
+        ("long.csv", "url\nhttps://ok.io/" + "a" * 3000, r"long.csv:2: a URL of 3,014 bytes"),
+        ("big.csv", "url,n\nhttps://ok.io," + "x" * 200_000, r"big.csv:2: not readable as CSV"),
+        ("deep.jsonl", '{"url": ' + "[" * 100_000, r"deep.jsonl:1: JSON nested too deeply"),
+        ("deep2.jsonl", '{"a": ' + "[" * 70 + "]" * 70 + "}", r"nested deeper than 64 levels"),
+        ("nul.jsonl", '{"url": "https://ok.io/\\u0000"}', r"nul.jsonl:1: .* a NUL character"),
+        ("lone.json", '[{"server": {"name": "\\udc00"}}]', r"lone.json: .* lone surrogate"),
     ],
 )
 def test_malformed_seed_files_are_one_clear_config_error(

@@ -12,6 +12,7 @@ from census.discovery.normalize import (
     transport_hint,
 )
 from census.discovery.reasons import REJECTION_REASONS, DiscoveryReason
+from census.records import MAX_URL_BYTES
 from census.vocabulary import FailureReason
 from tests.discovery.conftest import SHARED_DATA
 
@@ -97,6 +98,14 @@ def test_unusable_urls_are_rejected_with_the_most_precise_reason(raw: str, reaso
             True,
         ),
         ("https://user:pw@h.io/mcp", "https://h.io/mcp", True),
+        ("https://:pw@h.io/mcp", "https://h.io/mcp", True),  # a password without a user
+        ("https://tok3n@h.io/mcp", "https://h.io/mcp", True),  # a bare token as the user
+        (  # `;` separates parameters too (CGI, older Python): the secret after it is redacted
+            "https://h.io/mcp?a=1;token=abc&b=2",
+            "https://h.io/mcp?a=1;token=REDACTED&b=2",
+            True,
+        ),
+        ("https://h.io/mcp?x=1;api_key=k", "https://h.io/mcp?x=1;api_key=REDACTED", True),
         ("https://h.io/mcp?profile=web-search", "https://h.io/mcp?profile=web-search", False),
         ("https://h.io/mcp?ref=mcp-registry", "https://h.io/mcp?ref=mcp-registry", False),
         (  # a UUID identifier is part of the endpoint, not a credential (a real registry URL)
@@ -228,3 +237,33 @@ def test_every_remote_url_of_the_2026_registry_is_accepted_or_rejected_for_a_kno
     assert len({r.url for r in results}) == len(urls) - 3
     assert all(u.startswith(("https://", "http://")) for u in accepted)
     assert not any("REDACTED" in u for u in accepted)  # no real secrets in 2026 registry URLs
+
+
+def test_a_canonical_url_over_2048_bytes_is_rejected_as_too_long() -> None:
+    fits = "https://h.io/" + "a" * (MAX_URL_BYTES - len("https://h.io/"))
+    assert normalize_url(fits).rejected is None
+    result = normalize_url(fits + "a")
+    assert result.rejected == DiscoveryReason.URL_TOO_LONG
+    assert len(result.url) <= 200  # kept only as a short example
+    # Counted in UTF-8 bytes: the unique index on endpoint URLs limits bytes.
+    assert normalize_url("https://h.io/" + "é" * 1100).rejected == DiscoveryReason.URL_TOO_LONG
+
+
+def test_a_megabyte_url_is_rejected_unparsed_with_its_secret_redacted() -> None:
+    result = normalize_url("https://h.io/mcp?token=s3cret&pad=" + "x" * 1_000_000)
+    assert result.rejected == DiscoveryReason.URL_TOO_LONG
+    assert "s3cret" not in result.url and result.secret_in_url
+
+
+@pytest.mark.parametrize(
+    "raw", ["https://h.io/a\x00b", "https://h.io/\x1b[2J", "https://h.io/\u202e"]
+)
+def test_a_url_with_control_characters_is_invalid(raw: str) -> None:
+    assert normalize_url(raw).rejected == FailureReason.INVALID_URL
+
+
+@pytest.mark.parametrize(
+    "host", ["[::10.0.0.1]", "[::ffff:0:10.0.0.1]", "[fec0::1]", "[::ffff:169.254.169.254]"]
+)
+def test_private_ipv6_forms_is_global_misses_are_rejected(host: str) -> None:
+    assert normalize_url(f"https://{host}/mcp").rejected == FailureReason.PRIVATE_ADDRESS

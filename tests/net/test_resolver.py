@@ -33,10 +33,40 @@ from census.net.resolver import (
         ("::ffff:10.0.0.1", False),  # IPv4-mapped private
         ("::ffff:8.8.8.8", True),
         ("64:ff9b::a00:1", False),  # NAT64 of 10.0.0.1
+        # Forms Python's `is_global` calls global although they reach private space:
+        ("::10.0.0.1", False),  # IPv4-compatible (deprecated, RFC 4291)
+        ("::8.8.8.8", False),  # ... refused whatever it embeds: not a real unicast form
+        ("::ffff:0:10.0.0.1", False),  # IPv4-translated (RFC 2765)
+        ("::ffff:0:8.8.8.8", False),
+        ("fec0::1", False),  # site-local (deprecated, RFC 3879)
+        ("feff::1", False),
     ],
 )
 def test_only_globally_routable_addresses_are_public(address: str, public: bool) -> None:
     assert is_public(ipaddress.ip_address(address)) is public
+
+
+@pytest.mark.parametrize("address", ["::10.0.0.1", "::ffff:0:a00:1", "fec0::1", "100.64.0.1"])
+def test_every_stage_asks_the_one_public_address_rule(address: str) -> None:
+    """Discovery, the resolver and the classifier agree, because they call the same rule."""
+    from census.classify.status import _redirect_reason
+    from census.discovery.normalize import normalize_url
+    from census.records import Exchange
+    from census.vocabulary import FailureReason
+
+    assert is_public(ipaddress.ip_address(address)) is False
+    with pytest.raises(AddressRefused):
+        vet_literal(address, allow_private=False)
+    literal = f"[{address}]" if ":" in address else address
+    assert normalize_url(f"https://{literal}/mcp").rejected == "private_address"
+    redirect = Exchange(
+        step="discover",
+        method="POST",
+        url="https://h.example/mcp",
+        status=307,
+        response_headers={"location": f"https://{literal}/mcp"},
+    )
+    assert _redirect_reason(redirect) is FailureReason.PRIVATE_ADDRESS
 
 
 def test_ip_literal_urls_outside_policy_are_refused_unless_allowed() -> None:

@@ -30,3 +30,15 @@ def test_retry_and_last_event_id_are_recorded() -> None:
     parser = SSEParser()
     parser.feed("id: abc\nretry: 1500\ndata: {}\n\n")
     assert (parser.last_event_id, parser.retry_ms) == ("abc", 1500)
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["²", "٣", "１２", "1" * 5000, " 15", "15 ", "-1", "1.5", "", "0x10"],
+)
+def test_a_retry_that_is_not_ascii_digits_is_ignored_never_raised(value: str) -> None:
+    # "²".isdigit() is True and int("²") raises; int("٣") is 3; int() refuses 4,300+ digits.
+    parser = SSEParser()
+    events = parser.feed(f"retry: {value}\ndata: x\n\n")
+    assert events == [SSEEvent("message", "x")]
+    assert parser.retry_ms is None

@@ -160,6 +160,9 @@ def test_every_planted_column_equals_the_manifest(testbed: Served) -> None:
     checked: Counter[str] = Counter()
     agreed: Counter[str] = Counter()
     wrong: dict[str, list[str]] = {}
+    # profile → column → (want, got) → count: what a fix (or an expectation) still has to close.
+    by_profile: dict[str, dict[str, Counter[str]]] = {}
+    first_url: dict[tuple[str, str, str], str] = {}
     for expected in manifest:
         got = rows[expected["url"]]
         for column in columns:
@@ -169,6 +172,11 @@ def test_every_planted_column_equals_the_manifest(testbed: Served) -> None:
             if _cell(got[column]) == expected[column]:
                 agreed[column] += 1
             else:
+                pair = f"want {expected[column]!r}, got {_cell(got[column])[:60]!r}"
+                by_profile.setdefault(expected["profile"], {}).setdefault(column, Counter())[
+                    pair
+                ] += 1
+                first_url.setdefault((expected["profile"], column, pair), expected["url"][:100])
                 wrong.setdefault(column, []).append(
                     f"{expected['profile']} {expected['url']}: want {expected[column]!r}, "
                     f"got {_cell(got[column])!r}"
@@ -182,6 +190,14 @@ def test_every_planted_column_equals_the_manifest(testbed: Served) -> None:
         "peak_rss_mib": round(peak / 2**20),
         "rss_before_mib": round(baseline / 2**20),
         "concurrency": CONCURRENCY,
+        "endpoints_per_profile": dict(sorted(Counter(r["profile"] for r in manifest).items())),
+        "disagreements_per_profile": {
+            p: {
+                c: {f"{pair} (e.g. {first_url[p, c, pair]})": n for pair, n in pairs.most_common(3)}
+                for c, pairs in sorted(columns.items())
+            }
+            for p, columns in sorted(by_profile.items())
+        },
     }
     print(json.dumps(report, indent=2))
     Path(

@@ -74,7 +74,8 @@ async def _crawl(database_url: str, out: Path) -> Crawl:
                 optout_hosts=tuple(tb.world.optouts),
                 hosts_file=str(tb.hosts_file),
                 ca_bundle=str(tb.ca_bundle),
-                crawl=CrawlSettings(concurrency=100),
+                testbed=str(out),  # a simulated internet: every output must say so
+                crawl=CrawlSettings(concurrency=100, confirm_delay=2.0),
             )
             app = make_app(libpq_url(database_url))
             async with app.open_async():

@@ -170,3 +170,45 @@ def test_an_export_to_a_terminal_is_stripped_of_control_characters(engine: sa.En
         os.close(master)
     assert "evilnameslurp31m" in out
     assert not _has_controls(out)
+
+
+def test_exports_of_a_simulated_run_say_so_in_parquet_metadata_and_a_sidecar(
+    crawl: Crawl, crawl_engine: sa.Engine, tmp_path: Path
+) -> None:
+    import json
+
+    import pyarrow.parquet as pq
+
+    from census.report.export import sidecar_path
+
+    # The fixture crawls a simulated internet, so its run configuration names the testbed.
+    result = export_table(crawl_engine, "observations", "parquet", tmp_path / "o.parquet")
+    assert result.simulated
+    meta = pq.read_schema(tmp_path / "o.parquet").metadata
+    assert meta[b"simulated"] == b"true"
+    assert meta[b"run_id"] == str(crawl.run_id).encode() and b"pandas" in meta
+    for fmt in ("csv", "jsonl"):
+        path = tmp_path / f"o.{fmt}"
+        export_table(crawl_engine, "observations", fmt, path, crawl.run_id)
+        side = json.loads(sidecar_path(path).read_text())
+        assert side["simulated"] == "true" and side["file"] == path.name
+        assert side["rows"] == str(result.rows)
+    assert build_report(crawl_engine, crawl.run_id).as_json()["simulated"] is True
+
+
+def test_exports_of_a_real_run_are_marked_not_simulated(engine: sa.Engine, tmp_path: Path) -> None:
+    import json
+
+    import pyarrow.parquet as pq
+
+    from census.report.export import sidecar_path
+
+    with engine.begin() as conn:
+        run_id = new_run(conn)  # a configuration without a testbed: the real internet
+        observe(conn, run_id, "https://real.example/mcp", "healthy", auth_class="none")
+    assert not export_table(engine, "endpoints", "parquet", tmp_path / "e.parquet").simulated
+    assert pq.read_schema(tmp_path / "e.parquet").metadata[b"simulated"] == b"false"
+    export_table(engine, "observations", "csv", tmp_path / "o.csv", run_id)
+    assert json.loads(sidecar_path(tmp_path / "o.csv").read_text())["simulated"] == "false"
+    report = build_report(engine, run_id).as_json()
+    assert report["simulated"] is False and report["run"]["simulated"] is False

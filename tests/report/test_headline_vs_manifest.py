@@ -18,6 +18,7 @@ import typer
 from typer.testing import CliRunner
 
 from census.report.cli import register
+from census.report.stats import wilson
 from census.testbed import inventory
 from tests.report.conftest import Crawl
 
@@ -128,12 +129,17 @@ def expected_figures(crawl: Crawl, observed: dict[str, dict[str, Any]]) -> list[
             "percent": None,
             "value": len(rows),
         },
+        # Confirmed failures only (a flapping endpoint is no failure; census.vocabulary).
         _share(
             "failure_rate",
-            sum(s in ("unreachable", "http_error", "not_mcp") for s in st),
+            sum(
+                m["status"] in ("unreachable", "http_error", "not_mcp") and m["flapping"] != "true"
+                for m in rows
+            ),
             probed,
             "probed",
         ),
+        _share("flapping", sum(m["flapping"] == "true" for m in rows), probed, "probed"),
         _share("fully_healthy", st.count("healthy"), probed, "probed"),
         _share("auth_none", count(answering, "auth_class", {"none"}), n_ans, "mcp_answering"),
         _share(
@@ -180,6 +186,12 @@ def expected_figures(crawl: Crawl, observed: dict[str, dict[str, Any]]) -> list[
             count(reach_rows, "rate_limit_class", {"enforced"}),
             reachable,
             "reachable",
+        ),
+        _share(
+            "rate_limiting",
+            count(answering, "rate_limit_class", {"enforced", "advertised"}),
+            n_ans,
+            "mcp_answering",
         ),
         _share("tools_over_30", sum(c > 30 for c in tool_counts), len(tool_counts), "with_tools"),
         _stat("tools_mean", tool_counts, mean=True),
@@ -238,6 +250,14 @@ def test_every_share_in_the_json_headline_carries_numerator_and_denominator(
         if figure["percent"] is not None:
             assert figure["numerator"] <= figure["denominator"]
             assert abs(figure["percent"] - 100 * figure["numerator"] / figure["denominator"]) < 0.01
+            # Every share carries its 95% Wilson interval, in percent like the share.
+            low, high = wilson(int(figure["numerator"]), figure["denominator"]) or (0, 0)
+            assert (figure["ci_low"], figure["ci_high"]) == (
+                round(100 * low, 2),
+                round(100 * high, 2),
+            ), figure["metric"]
+        else:
+            assert figure["ci_low"] is None and figure["ci_high"] is None
     keys = [b["key"] for b in report["breakdowns"]]
     assert keys == [
         "status",
@@ -262,3 +282,9 @@ def test_every_share_in_the_json_headline_carries_numerator_and_denominator(
     assert sources["official"] == n and 0 < sources["smithery"] < n
     status_total = sum(r["endpoints"] for r in by_key["status"]["rows"])
     assert status_total == by_key["status"]["denominator"] == n
+    # Every breakdown percentage carries its interval too.
+    for b in report["breakdowns"]:
+        for row in b["rows"]:
+            for share in ("percent", "pass_rate"):
+                if row.get(share) is not None:
+                    assert row["ci_low"] <= row[share] <= row["ci_high"], (b["key"], row)

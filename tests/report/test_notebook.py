@@ -27,5 +27,6 @@ def test_the_analysis_notebook_executes_against_a_crawl_and_agrees_with_the_repo
     text = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
     assert f"run {crawl.run_id}:" in text
     assert "headline figures agree with the SQL report" in text
+    assert f"SIMULATED DATA: run {crawl.run_id}" in text  # the fixture crawls a simulated internet
     images = [o for o in outputs if "image/png" in o.get("data", {})]
     assert len(images) >= 2  # the three-panel figure and the trend

@@ -66,7 +66,7 @@ def test_a_diff_lists_new_and_gone_endpoints_class_changes_and_tool_changes_by_h
     engine: sa.Engine,
 ) -> None:
     a, b = _two_runs(engine)
-    d = diff_runs(engine, a, b)
+    d = diff_runs(engine, a, b, raw=True)  # single-run changes (debouncing: test_diff_debounce)
     assert sorted(d.endpoints) == [
         ("https://gone.example/mcp", "gone"),
         ("https://new.example/mcp", "new"),
@@ -142,6 +142,9 @@ def test_percentages_use_the_population_each_class_is_defined_on(engine: sa.Engi
     got = {f.metric: (f.numerator, f.denominator, f.denominator_label) for f in r.headline}
     assert got["endpoints_studied"] == (5, 5, "all")
     assert got["failure_rate"] == (2, 4, "probed")
+    assert got["flapping"] == (0, 4, "probed")
+    # an unreachable endpoint probed once: this run did not confirm, and the label says so
+    assert r.figure("failure_rate").label.endswith("(unconfirmed)")
     assert got["auth_none"] == (1, 2, "mcp_answering")
     assert got["auth_static_key_or_bearer"] == (1, 2, "mcp_answering")
     assert got["cors_wildcard"] == (1, 2, "mcp_answering")
@@ -149,7 +152,14 @@ def test_percentages_use_the_population_each_class_is_defined_on(engine: sa.Engi
     assert got["rate_limit_enforced"] == (1, 3, "reachable")
     assert got["tools_over_30"] == (1, 1, "with_tools")
     assert r.figure("tool_tokens_mean").value == 4000
-    assert r.breakdown("tools").note == "more than 30 tools: 1 of 1 (100.0%)"
+    assert r.breakdown("tools").note == "more than 30 tools: 1 of 1 = 100.0% (20.6–100.0)"
+    # Every share carries its Wilson interval: 1 of 3 is 33.3% (6.1–79.2).
+    enforced = r.figure("rate_limit_enforced")
+    assert (enforced.percent, enforced.ci_low, enforced.ci_high) == (33.33, 6.15, 79.23)
+    status = r.breakdown("status")
+    assert status.columns[-3:] == ("percent", "ci_low", "ci_high")
+    for row in status.rows:
+        assert row[-2] <= row[-3] <= row[-1]
 
 
 def test_every_format_renders_the_headline_with_numerator_and_denominator(
@@ -157,8 +167,9 @@ def test_every_format_renders_the_headline_with_numerator_and_denominator(
 ) -> None:
     a, _ = _two_runs(engine)
     r = build_report(engine, a)
-    assert "| Zero authentication | 100.0% | 2 / 2 MCP endpoints" in to_markdown(r)
+    assert "| Zero authentication | 100.0% (34.2–100.0) | 2 / 2 MCP endpoints" in to_markdown(r)
     assert "headline,auth_none,denominator,2" in to_csv(r)
+    assert "headline,auth_none,ci_low,34.24" in to_csv(r)
     page = to_html(r)
     assert page.count("data:image/png;base64,") >= 2 and "<script" not in page
     assert "Zero authentication" in page
@@ -197,3 +208,29 @@ def test_the_commands_report_export_and_diff_run_on_the_configured_database(
     assert len(result.stdout.splitlines()) == 3  # latest complete run = b
     result = runner.invoke(app, ["report", "--format", "pdf"], env=env)
     assert result.exit_code != 0
+
+
+def test_the_failure_rate_counts_confirmed_failures_only(engine: sa.Engine) -> None:
+    """census.vocabulary.VERDICT_RULE: the second attempt stands; a failure whose attempts
+    disagreed (flapping) is not counted, and one that recovered is what it recovered to."""
+    with engine.begin() as conn:
+        run = new_run(conn)
+        confirmed = {"attempts": 2, "confirmed": True, "flapping": False}
+        flapped = {"attempts": 2, "confirmed": False, "flapping": True}
+        observe(conn, run, "https://dead.example/mcp", "unreachable",
+                failure_reason="connect_refused", **confirmed)  # fmt: skip
+        observe(conn, run, "https://down-5xx.example/mcp", "http_error",
+                failure_reason="http_5xx", **confirmed)  # fmt: skip
+        observe(conn, run, "https://recovered.example/mcp", "healthy", **flapped)
+        observe(conn, run, "https://5xx-then-dead.example/mcp", "unreachable",
+                failure_reason="timeout", **flapped)  # fmt: skip
+        observe(conn, run, "https://not-mcp.example/mcp", "not_mcp", failure_reason="http_404")
+        observe(conn, run, "https://up.example/mcp", "healthy")
+    r = build_report(engine, run)
+    rate, flapping = r.figure("failure_rate"), r.figure("flapping")
+    assert (rate.numerator, rate.denominator) == (3, 6)  # 2 confirmed + not_mcp (probed once)
+    assert rate.label.endswith("(confirmed)")
+    assert (flapping.numerator, flapping.denominator) == (2, 6)
+    with engine.begin() as conn, pytest.raises(sa.exc.IntegrityError):
+        # the attempts rule is a constraint: two attempts say whether they agreed
+        observe(conn, run, "https://bad.example/mcp", "healthy", attempts=2)

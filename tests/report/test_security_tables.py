@@ -126,12 +126,23 @@ def test_checklist_compliance_table_counts_each_check_as_the_findings_rules_scor
     for name in got:
         values = [checklist(_observation(u, c))[name] for u, c in _ROWS]
         passed, failed = values.count(CheckValue.TRUE), values.count(CheckValue.FALSE)
-        rate = round(100 * passed / (passed + failed), 1) if passed + failed else None
-        assert got[name] == (passed, failed, values.count(CheckValue.NOT_SCORED), rate), name
+        rate = round(100 * passed / (passed + failed), 2) if passed + failed else None
+        if name == "rate_limiting":
+            rate = None  # a check that cannot fail has no pass rate
+        assert got[name][:4] == (passed, failed, values.count(CheckValue.NOT_SCORED), rate), name
+        low, high = got[name][4:]
+        assert (low is None) == (rate is None), name
+        if rate is not None:
+            assert low <= rate <= high, name
     # A few outcomes spelled out, so the test does not only mirror the code.
     assert got["no_secret_in_url"][:2] == (2, 1)
-    assert got["rate_limiting"][:3] == (2, 0, 2)  # none_observed is never a "false"
+    assert got["rate_limiting"][:4] == (2, 0, 2, None)  # none_observed is never a "false"
     assert got["tool_count_within_30"][:2] == (1, 1)
+    # Rendered, rate limiting says "not scored" instead of a 100% pass rate.
+    line = next(
+        x for x in to_markdown(build_report(engine, run)).splitlines() if "| rate_limiting" in x
+    )
+    assert "not scored" in line and "100.0%" not in line
 
 
 def test_tier_and_impersonation_tables_come_from_the_stored_registry_entries(

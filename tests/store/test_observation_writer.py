@@ -98,7 +98,7 @@ async def test_nul_bytes_and_control_characters_from_a_hostile_server_are_stored
         )
     with engine.connect() as conn:
         name = conn.execute(sa.text("SELECT server_name FROM observations")).scalar_one()
-    assert name == "evil\ufffdname\x1b[31m"
+    assert name == "evil\\x00name\x1b[31m"  # NUL escaped (census.store.sanitize)
 
 
 def test_evidence_over_the_cap_is_shortened_to_fit() -> None:

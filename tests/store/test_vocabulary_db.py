@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+from enum import StrEnum
 
 import pytest
 import sqlalchemy as sa
 
-from census.vocabulary import CLOSED_COLUMNS, Finding
+from census.vocabulary import CLOSED_COLUMNS, Finding, RunStatus, ShardState
 
 
 def _check_definitions(engine: sa.Engine, table: str) -> dict[str, str]:
@@ -43,3 +44,14 @@ def test_findings_constraint_lists_exactly_the_finding_codes(engine: sa.Engine) 
 def test_every_closed_column_of_the_vocabulary_is_constrained(engine: sa.Engine) -> None:
     names = set(_check_definitions(engine, "observations"))
     assert {f"ck_observations_{c}" for c in CLOSED_COLUMNS} <= names
+
+
+@pytest.mark.parametrize(
+    ("table", "column", "values"),
+    [("crawl_runs", "status", RunStatus), ("crawl_shards", "state", ShardState)],
+)
+def test_run_and_shard_states_are_the_vocabulary(
+    engine: sa.Engine, table: str, column: str, values: type[StrEnum]
+) -> None:
+    definition = _check_definitions(engine, table)[f"ck_{table}_{column}"]
+    assert _quoted_values(definition) == {v.value for v in values}

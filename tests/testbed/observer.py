@@ -10,6 +10,8 @@ import contextvars
 import ipaddress
 import itertools
 import json
+import re
+import time
 import zlib
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -21,6 +23,18 @@ from census.testbed import Testbed
 from tests.testbed import rawclient as rc
 
 CAP = 2_000_000
+#: At most this many items per list (the census's own cap): one page of more is list_failed.
+ITEM_CAP = 1_000
+#: The listings of one endpoint must finish within this many seconds (this mini-prober's
+#: target deadline; shorter than the census's 60 s, the stalling profile outlasts both).
+LIST_DEADLINE = 25.0
+#: At most this many pages per list (the census's own cap).
+MAX_PAGES = 20
+_VERSION = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+class DeadlinePassed(Exception):
+    """The listings did not finish before LIST_DEADLINE."""
 
 
 class BodyTimeout(Exception):
@@ -111,12 +125,20 @@ def _messages(headers: CIMultiDict[str], body: bytes) -> list[dict[str, Any]]:
 
 
 async def _list_all(
-    s: aiohttp.ClientSession, url: str, method: str, key: str, modern: bool, extra: dict[str, str]
+    s: aiohttp.ClientSession,
+    url: str,
+    method: str,
+    key: str,
+    modern: bool,
+    extra: dict[str, str],
+    deadline: float,
 ) -> tuple[int | None, str]:
     """(count, failure) of one paginated listing."""
     total, cursor, seen = 0, None, set()
-    for page in range(60):
-        params = {"cursor": cursor} if cursor else {}
+    for page in range(MAX_PAGES):
+        if time.monotonic() > deadline:
+            raise DeadlinePassed
+        params: dict[str, Any] = {"cursor": cursor} if cursor else {}
         try:
             _status, headers, body, big = await _post_raw(
                 s, url, rc.request(method, 100 + page, params), modern, extra
@@ -137,7 +159,11 @@ async def _list_all(
             if answer["error"]["code"] == -32601:
                 return None, "absent"
             return None, "list_failed"
+        if answer["id"] != 100 + page:  # a result for another request: not ours to count
+            return None, "protocol_error"
         total += len(answer["result"][key])
+        if total > ITEM_CAP:
+            return None, "list_failed"
         cursor = answer["result"].get("nextCursor")
         if not cursor:
             return total, ""
@@ -145,6 +171,24 @@ async def _list_all(
             return None, "list_failed"
         seen.add(cursor)
     return None, "list_failed"
+
+
+class InvalidEndpoint(Exception):
+    """The HTTP+SSE endpoint event names no usable URL (an MCP signal, but a broken one)."""
+
+
+def _same_origin_endpoint(url: str, data: str) -> str | None:
+    """The endpoint event's URL resolved against ``url``, userinfo dropped; None when it is
+    of another origin (refused)."""
+    try:
+        target = urlsplit(urljoin(url, data))
+        base = urlsplit(url)
+        if (target.scheme, target.hostname, target.port) != (base.scheme, base.hostname, base.port):
+            return None
+    except ValueError as exc:  # not a URL (unclosed IPv6 bracket, port out of range)
+        raise InvalidEndpoint from exc
+    netloc = target.netloc.rpartition("@")[2]
+    return target._replace(netloc=netloc).geturl()
 
 
 async def _legacy(s: aiohttp.ClientSession, url: str) -> dict[str, str] | None:
@@ -158,9 +202,10 @@ async def _legacy(s: aiohttp.ClientSession, url: str) -> dict[str, str] | None:
             if line.startswith("event:"):
                 event = line[6:].strip()
             elif line.startswith("data:") and event == "endpoint":
-                endpoint = urljoin(url, line[5:].strip())
+                endpoint = _same_origin_endpoint(url, line[5:].strip())
                 break
-        assert endpoint is not None
+        if endpoint is None:
+            return None
         answers: dict[int, dict[str, Any]] = {}
         ids = itertools.count(10)
 
@@ -168,10 +213,13 @@ async def _legacy(s: aiohttp.ClientSession, url: str) -> dict[str, str] | None:
             async with s.post(endpoint, json=msg) as p:
                 assert p.status == 202
             while msg["id"] not in answers:
-                line = (await r.content.readline()).decode().rstrip("\r\n")
-                if line.startswith("data:"):
-                    obj = json.loads(line[5:])
-                    answers[obj["id"]] = obj
+                try:
+                    line = (await r.content.readline()).decode().rstrip("\r\n")
+                    if line.startswith("data:"):
+                        obj = json.loads(line[5:])
+                        answers[obj["id"]] = obj
+                except (ValueError, RecursionError):  # over-long line, absurd nesting
+                    return {"unreadable": True}
             return answers[msg["id"]]
 
         init = (await call(rc.initialize("2024-11-05")))["result"]
@@ -191,6 +239,10 @@ async def _legacy(s: aiohttp.ClientSession, url: str) -> dict[str, str] | None:
                 ans = await call(
                     rc.request(method, next(ids), {"cursor": cursor} if cursor else {})
                 )
+                if "unreadable" in ans:
+                    out[col] = ""
+                    out.setdefault("failure_reason", "protocol_error")
+                    break
                 if "error" in ans:
                     out[col] = ""
                     break
@@ -212,6 +264,8 @@ async def _auth(
     prm_url = None
     if "resource_metadata=" in challenge:
         prm_url = challenge.split('resource_metadata="')[1].split('"')[0]
+        named = urlsplit(prm_url)
+        prm_url = named._replace(netloc=named.netloc.rpartition("@")[2]).geturl()
     candidates = [prm_url] if prm_url else []
     candidates.append(f"{origin}/.well-known/oauth-protected-resource{urlsplit(url).path}")
     prm = None
@@ -318,12 +372,13 @@ async def _observe(tb: Testbed, url: str) -> dict[str, str]:
             return {"status": "not_mcp", "failure_reason": "timeout"}
         except Exception as exc:
             reason = _failure(exc)
-            status = "not_mcp" if reason == "protocol_error" else "unreachable"
-            return {"status": status, "failure_reason": reason}
+            verdict = "not_mcp" if reason == "protocol_error" else "unreachable"
+            return {"status": verdict, "failure_reason": reason}
         hops = 0
         while status in (301, 302, 307, 308) and hops < 5:
-            target = urljoin(url, headers["Location"])
-            tparts = urlsplit(target)
+            tparts = urlsplit(urljoin(url, headers["Location"]))
+            tparts = tparts._replace(netloc=tparts.netloc.rpartition("@")[2])  # never sent
+            target = tparts.geturl()
             if tparts.hostname and not tb.resolve(tparts.hostname) and tparts.hostname[0].isdigit():
                 return {"status": "not_mcp", "failure_reason": "private_address"}
             if (tparts.scheme, tparts.netloc) != (parts.scheme, parts.netloc) or status in (
@@ -346,19 +401,39 @@ async def _observe(tb: Testbed, url: str) -> dict[str, str]:
         if status >= 500:
             return {"status": "http_error", "failure_reason": "http_5xx"}
         modern = None
+        unusable = False  # a JSON-RPC answer that is not a valid answer to our request
         msgs = _messages(headers, body)
         ans = next((m for m in msgs if "id" in m), None)
         if status == 200 and ans and "result" in ans:
-            modern = ans["result"]
+            if ans["id"] == 1:
+                modern = ans["result"]
+            else:
+                unusable = True
         init = None
         init_status, init_headers, init_body, _ = await _post_raw(s, url, rc.initialize(), False)
         imsgs = _messages(init_headers, init_body)
         ians = next((m for m in imsgs if "id" in m), None)
         if init_status == 200 and ians and "result" in ians:
-            init = ians["result"]
+            if ians["id"] == 1:
+                init = ians["result"]
+            else:
+                unusable = True
+        version = (init or {}).get("protocolVersion")
+        # A version that is no visible-ASCII token cannot be echoed in a header: the era stands,
+        # the answer is a protocol error, and no list is made over that session.
+        version_invalid = init is not None and not (
+            isinstance(version, str) and _VERSION.fullmatch(version)
+        )
         if modern is None and init is None:
-            legacy = await _legacy(s, url) if init_status in (404, 405) and status == 405 else None
+            try:
+                legacy = (
+                    await _legacy(s, url) if init_status in (404, 405) and status == 405 else None
+                )
+            except InvalidEndpoint:
+                return {"status": "degraded", "failure_reason": "protocol_error"}
             if legacy is None:
+                if unusable:
+                    return {"status": "not_mcp", "failure_reason": "protocol_error"}
                 ctype = init_headers.get("Content-Type", "")
                 if init_status == 404:
                     return {"status": "not_mcp", "failure_reason": "http_404"}
@@ -368,16 +443,21 @@ async def _observe(tb: Testbed, url: str) -> dict[str, str]:
                     return {"status": "not_mcp", "failure_reason": "not_json"}
                 return {"status": "not_mcp", "failure_reason": "not_jsonrpc"}
             out.update(legacy)
-            out["status"] = "healthy"
+            out["status"] = "degraded" if "failure_reason" in legacy else "healthy"
             return out
         out["status"] = "healthy"
         out["era"] = "dual" if modern and init else ("modern" if modern else "handshake")
-        out["protocol_version"] = "2026-07-28" if modern else init["protocolVersion"]  # type: ignore[index]
+        first: dict[str, Any] = modern or init or {}
+        out["protocol_version"] = (
+            "2026-07-28"
+            if modern
+            else str(first["protocolVersion"]).encode("unicode_escape").decode("ascii")
+        )
         if init is not None:
             out["session"] = "stateful" if "Mcp-Session-Id" in init_headers else "stateless"
         info = (
-            modern["_meta"]["io.modelcontextprotocol/serverInfo"] if modern else init["serverInfo"]
-        )  # type: ignore[index]
+            first["_meta"]["io.modelcontextprotocol/serverInfo"] if modern else first["serverInfo"]
+        )
         out["server_name"] = info["name"]
         caps = (modern or init or {})["capabilities"]
         extra: dict[str, str] = {}
@@ -386,16 +466,24 @@ async def _observe(tb: Testbed, url: str) -> dict[str, str]:
                 "Mcp-Session-Id": init_headers["Mcp-Session-Id"],
                 "MCP-Protocol-Version": out["protocol_version"],
             }
-        failure = ""
+        failure = "protocol_error" if version_invalid else ""
+        deadline = time.monotonic() + LIST_DEADLINE
         for cap, method, key, col in (
             ("tools", "tools/list", "tools", "tool_count"),
             ("resources", "resources/list", "resources", "resource_count"),
             ("prompts", "prompts/list", "prompts", "prompt_count"),
         ):
-            if cap not in caps:
+            if cap not in caps or version_invalid:
                 out[col] = ""
                 continue
-            count, why = await _list_all(s, url, method, key, bool(modern), extra)
+            try:
+                count, why = await _list_all(s, url, method, key, bool(modern), extra, deadline)
+            except DeadlinePassed:
+                # Like the census's target deadline: the probe ends here, nothing after it.
+                out[col] = ""
+                out["status"], out["failure_reason"] = "degraded", "timeout"
+                out["cors_class"] = out["origin_validated"] = ""
+                return out
             out[col] = "" if count is None else str(count)
             if why and not failure:
                 failure = why

@@ -86,7 +86,7 @@ def parse_body(content_type: str, body: bytes) -> list[dict[str, Any]]:
     if content_type.startswith("application/json"):
         try:
             obj = json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or absurdly deep (a hostile profile)
             return []
         return [obj] if isinstance(obj, dict) else []
     if content_type.startswith("text/event-stream"):
@@ -95,7 +95,10 @@ def parse_body(content_type: str, body: bytes) -> list[dict[str, Any]]:
             data = [ln[5:].strip() for ln in block.split(b"\n") if ln.startswith(b"data:")]
             payload = b"\n".join(data)
             if payload:
-                out.append(json.loads(payload))
+                try:
+                    out.append(json.loads(payload))
+                except (ValueError, RecursionError):
+                    continue
         return out
     return []
 
@@ -113,7 +116,9 @@ async def post(
         msg = {**msg, "params": {**msg.get("params", {}), "_meta": DISCOVER_META}}
     hdrs.update(headers or {})
     async with s.post(url, data=json.dumps(msg), headers=hdrs, allow_redirects=False) as r:
-        body = await r.content.read(2_000_000)
+        body = b""
+        while len(body) < 2_000_000 and (chunk := await r.content.read(65536)):
+            body += chunk
         return Answer(
             r.status, dict(r.headers), body, parse_body(r.headers.get("Content-Type", ""), body)
         )

@@ -11,6 +11,9 @@ from census.testbed.generate import generate
 from census.vocabulary import CLOSED_COLUMNS, COLUMNS
 
 BOOLEAN_COLUMNS = ("oauth_dcr", "oauth_cimd", "oauth_pkce_s256", "origin_validated")
+#: Values no server can cause, so no testbed profile plants them: census_error is census's own
+#: code failing (issue 12), proven by tests that break census, not the simulated internet.
+UNPLANTABLE = {("failure_reason", "census_error")}
 
 
 def _manifest(n: int, seed: int, mix: str) -> list[dict[str, str]]:
@@ -30,13 +33,15 @@ def test_uniform_mix_of_2000_covers_every_vocabulary_value_at_least_three_times(
     for column, enum in CLOSED_COLUMNS.items():
         counts = Counter(row[column] for row in rows)
         for value in enum:
+            if (column, value.value) in UNPLANTABLE:
+                continue
             if counts[value.value] < 3:
                 short[f"{column}={value.value}"] = counts[value.value]
     for column in BOOLEAN_COLUMNS:
         counts = Counter(row[column] for row in rows)
-        for value in ("true", "false"):
-            if counts[value] < 3:
-                short[f"{column}={value}"] = counts[value]
+        for flag in ("true", "false"):
+            if counts[flag] < 3:
+                short[f"{column}={flag}"] = counts[flag]
     assert not short, short
 
 

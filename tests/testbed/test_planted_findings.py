@@ -137,7 +137,7 @@ async def test_set_epoch_serves_changed_tools_and_identity_at_the_same_urls(tmp_
         async with ProbeClient(settings) as client:
 
             async def observe_all() -> dict[str, object]:
-                out = {}
+                out: dict[str, object] = {}
                 with anyio.fail_after(120):
                     for url in urls:
                         out[url] = (await probe_and_classify(url, settings, client))[1]

@@ -1,0 +1,1 @@
+"""Property-based tests (Hypothesis) of the hostile-input guarantees (issue 12)."""
