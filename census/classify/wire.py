@@ -205,17 +205,31 @@ MAX_VERSION_CHARS = 64
 
 def valid_version(version: str) -> bool:
     """A protocolVersion census may echo in an ``MCP-Protocol-Version`` header: 1-64 visible
-    ASCII characters.  Anything else (CR/LF, other controls, non-ASCII) is a protocol error:
-    echoing it would inject a header, and it names no revision."""
-    return 0 < len(version) <= MAX_VERSION_CHARS and all("!" <= ch <= "~" for ch in version)
+    ASCII characters other than a backslash.  Anything else (CR/LF, other controls, non-ASCII)
+    is a protocol error: echoing it would inject a header, and it names no revision.  The
+    backslash is refused too because it is what escaping writes (``escaped_version``, and the
+    storage sanitiser's ``\\x00``): an escaped invalid version must stay invalid when stored
+    evidence is classified again."""
+    return 0 < len(version) <= MAX_VERSION_CHARS and all(
+        "!" <= ch <= "~" and ch != "\\" for ch in version
+    )
 
 
 def escaped_version(version: str) -> str:
-    """A protocolVersion as stored: itself when valid, else escaped (``\\r``, ``\\n``,
-    ``\\x00``, ``\\ud800``…, reversibly: Python's ``unicode_escape``) and cut to 256 chars."""
+    """A protocolVersion as stored: itself when valid, else every character that is not
+    printable ASCII written as Python writes it in a string literal (``\\r``, ``\\n``,
+    ``\\x00``, ``\\ud800``…), backslashes left as they are, cut to 256 chars.  NUL and lone
+    surrogates come out exactly as the storage sanitiser writes them, so the stored form of an
+    invalid version classifies as the version did."""
     if valid_version(version):
         return version
-    return version[:256].encode("unicode_escape").decode("ascii")[:256]
+    return "".join(_escape_char(ch) for ch in version[:256])[:256]
+
+
+def _escape_char(ch: str) -> str:
+    if " " <= ch <= "~":
+        return ch
+    return ch.encode("unicode_escape", "backslashreplace").decode("ascii") or ch
 
 
 def supported_versions(exchange: Exchange) -> list[str]:

@@ -371,12 +371,15 @@ def test_any_answer_stored_cut_classifies_as_it_did_whole(evidence: Evidence) ->
 
 
 @pytest.mark.parametrize(
-    "version", ["NaN", "Infinity", "1e999999", "9" * 400], ids=["nan", "inf", "overflow", "bigint"]
+    "version",
+    ["NaN", "Infinity", "1e999999", "9" * 400, r'"\u0000"', r'"\ud800"', r'"a\\x00"'],
+    ids=["nan", "inf", "overflow", "bigint", "nul", "surrogate", "backslash"],
 )
-def test_a_number_storage_rewrites_keeps_the_verdict_of_a_long_answer(version: str) -> None:
-    """A long initialize whose protocolVersion is a number JSON cannot store (NaN, 1e999999, an
-    integer past the double range): the sanitiser stores such numbers as strings, so the reduced
-    form must not let the stored evidence pass a string check the whole body failed."""
+def test_a_value_storage_rewrites_keeps_the_verdict_of_a_long_answer(version: str) -> None:
+    """A long initialize whose protocolVersion is a value the database cannot store as sent (NaN,
+    1e999999, an integer past the double range, NUL, a lone surrogate): the sanitiser rewrites
+    such values as text, so neither the reduced form nor the escaped version may let the stored
+    evidence pass a check the whole body failed."""
     from census.store.observations import evidence_document
 
     body = json.dumps(_padded_init()).replace('"2025-06-18"', version, 1)

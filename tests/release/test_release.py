@@ -169,6 +169,20 @@ def test_the_release_csv_files_reproduce_the_published_headline_exactly(
         assert (figure["ci_low"], figure["ci_high"]) == share_interval(num, len(den)), metric
         checked += num > 0
     assert checked >= 4  # a uniform simulated internet plants every class
+    # The failure rate counts confirmed failures only: a failed status whose two attempts did
+    # not disagree (README "Reading the numbers"); flapping endpoints are counted apart.
+    probed = [r for r in rows if r["status"] in PROBED]
+    failed = [
+        r
+        for r in probed
+        if r["status"] in ("unreachable", "http_error", "not_mcp")
+        and r["flapping"].lower() != "true"
+    ]
+    rate = headline["failure_rate"]
+    assert (rate["numerator"], rate["denominator"]) == (len(failed), len(probed)) != (0, 0)
+    assert (rate["ci_low"], rate["ci_high"]) == share_interval(len(failed), len(probed))
+    flapping = headline["flapping"]
+    assert flapping["numerator"] == sum(1 for r in probed if r["flapping"].lower() == "true")
     with_tools = [
         int(r["tool_count"])
         for r in rows
