@@ -33,7 +33,7 @@ import psycopg
 from procrastinate import exceptions as pexc
 from psycopg.rows import dict_row
 
-from census.crawl.settings import CrawlSettings
+from census.crawl.settings import CrawlSettings, last_try
 from census.net.client import ProbeClient
 from census.store.observations import Observed, write_confirmations
 from census.vocabulary import FailureReason, RunStatus, ShardState, confirmable_sql
@@ -151,7 +151,7 @@ def register_confirm_task(app: procrastinate.App, queue: str, crawl: CrawlSettin
         try:
             await confirm_shard_endpoints(runtime, run_id, shard_no)
         except Exception:
-            if context.job is not None and context.job.attempts >= retries:
+            if last_try(context, retries):
                 log.error(
                     "confirmation %s of run %s failed after %s retries", shard_no, run_id, retries
                 )

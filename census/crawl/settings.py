@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import procrastinate
 
 __all__ = ["CrawlSettings"]
 
@@ -41,3 +45,10 @@ class CrawlSettings:
     confirm_delay: float = 600.0
     #: How long `census crawl` waits for an unreachable database before it gives up (exit 3).
     database_patience: float = 300.0
+
+
+def last_try(context: procrastinate.JobContext, retries: int) -> bool:
+    """True on a queue job's last try: procrastinate retries while its earlier tries number
+    fewer than ``retries``, so a failure now is final and the job's unit must be marked failed
+    (else its run would wait for it forever)."""
+    return context.job is not None and context.job.attempts >= retries

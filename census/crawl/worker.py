@@ -31,7 +31,7 @@ from anyio.abc import ObjectSendStream
 from psycopg.rows import dict_row
 
 from census.config import ProbeSettings
-from census.crawl.settings import CrawlSettings
+from census.crawl.settings import CrawlSettings, last_try
 from census.findings import with_endpoint_findings
 from census.net.client import ProbeClient
 from census.net.politeness import HostLimiter
@@ -93,9 +93,7 @@ def make_app(
             # The first pass may just have ended: plan and queue its confirmations.
             await ensure_confirmations(app, runtime.conninfo, run_id)
         except Exception:
-            # procrastinate retries while job.attempts (earlier tries) < retries: this was the
-            # last try.  Mark the shard failed so that its run ends instead of waiting forever.
-            if context.job is not None and context.job.attempts >= retries:
+            if last_try(context, retries):
                 log.error("shard %s of run %s failed after %s retries", shard_no, run_id, retries)
                 await runtime.shard_failed(run_id, shard_no)
             raise

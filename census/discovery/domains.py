@@ -44,6 +44,7 @@ __all__ = [
     "DomainsSource",
     "Found",
     "card_remotes",
+    "catalog_entries",
     "domains_source",
     "parse_domains",
 ]
@@ -143,7 +144,7 @@ class DomainsSource:
             document = await _get_json(fetcher, origin + path)
             if document is None:
                 continue
-            if _catalog_entries(document):
+            if catalog_entries(document):
                 add(await self._catalog(fetcher, document, path))
             else:
                 add(card_remotes(document, path))
@@ -152,7 +153,7 @@ class DomainsSource:
 
     async def _catalog(self, fetcher: Fetcher, catalog: Any, how: str) -> list[Found]:
         out: list[Found] = []
-        for entry in _catalog_entries(catalog)[:50]:
+        for entry in catalog_entries(catalog)[:50]:
             entry_type = entry.get("type")
             if isinstance(entry_type, str) and "mcp-server-card" not in entry_type:
                 continue
@@ -235,7 +236,8 @@ def card_remotes(card: Any, how: str) -> list[Found]:
     return out
 
 
-def _catalog_entries(document: Any) -> list[dict[str, Any]]:
+def catalog_entries(document: Any) -> list[dict[str, Any]]:
+    """The entries of an AI catalog that name a card by ``url`` or carry it inline (``data``)."""
     items: Any = document
     if isinstance(document, dict):
         for key in ("entries", "items", "catalog", "servers", "mcpServers"):

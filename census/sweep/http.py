@@ -37,7 +37,7 @@ import aiohttp
 import anyio
 from aiohttp.abc import AbstractResolver, ResolveResult
 
-from census.discovery.domains import CARD_PATHS, CATALOG_PATH, card_remotes
+from census.discovery.domains import CARD_PATHS, CATALOG_PATH, card_remotes, catalog_entries
 from census.discovery.normalize import registrable_domain
 from census.net.errors import failure_of
 from census.sweep.dns import txt_urls
@@ -335,20 +335,8 @@ class HttpStage:
 def _cards(document: Any) -> list[dict[str, Any]]:
     """The server cards an AI catalog carries inline (entries by reference are not followed:
     they may name other hosts, which the sweep does not visit)."""
-    items: Any = document
-    if isinstance(document, dict):
-        for key in ("entries", "items", "catalog", "servers", "mcpServers"):
-            if isinstance(document.get(key), list):
-                items = document[key]
-                break
-        else:
-            return []
-    if not isinstance(items, list):
-        return []
     cards = []
-    for item in items:
-        if not isinstance(item, dict):
-            continue
+    for item in catalog_entries(document):
         kind = item.get("type")
         if isinstance(kind, str) and "mcp-server-card" not in kind:
             continue
